@@ -1,0 +1,155 @@
+/**
+ * Every failure gitlab-secrets reports, with its message and exit code.
+ *
+ * GitLab's rake tasks print most of these messages and exit 0 (lib/tasks/gitlab/*.rake rescue and
+ * `warn`); we exit non-zero on every failure so scripts can tell (SPEC §4). The messages that GitLab
+ * prints are kept word for word so that admins and their scripts recognise them.
+ */
+
+/** Exit codes, one per kind of failure. Documented in `--help` and the README. */
+export const EXIT = {
+  OK: 0,
+  /** An unexpected internal error (a bug: please report it). */
+  INTERNAL: 1,
+  /** Bad command line: unknown namespace, command, option or Redis instance. */
+  USAGE: 2,
+  /** Configuration: no GitLab root, unreadable or invalid gitlab.yml / secrets.yml, unsupported ERB, bad key base. */
+  CONFIG: 3,
+  /** The settings directory does not exist. */
+  NO_DIRECTORY: 4,
+  /** No encrypted_settings_key_base. */
+  MISSING_KEY: 5,
+  /** The file cannot be decrypted: wrong key, or corrupt. */
+  DECRYPT: 6,
+  /** The new content was refused (invalid YAML, not UTF-8, empty over existing secrets): nothing saved. */
+  INVALID_CONTENT: 7,
+  /** No $EDITOR, or the editor failed: nothing saved. */
+  EDITOR: 8,
+  /** Reading or writing a file failed (permissions, disk full): the old file is intact. */
+  IO: 9,
+  /** The file changed on disk while it was being edited: nothing saved. */
+  CONFLICT: 10,
+  /** Interrupted by SIGHUP, SIGINT or SIGTERM (128 + signal number): nothing saved. */
+  SIGHUP: 129,
+  SIGINT: 130,
+  SIGTERM: 143,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** Base class: a failure the CLI reports as one line on stderr and an exit code. */
+export class GitlabSecretsError extends Error {
+  readonly exitCode: ExitCode;
+  constructor(message: string, exitCode: ExitCode) {
+    super(message);
+    this.name = new.target.name;
+    this.exitCode = exitCode;
+  }
+}
+
+export class UsageError extends GitlabSecretsError {
+  constructor(message: string) {
+    super(message, EXIT.USAGE);
+  }
+}
+
+/** GitLab: lib/gitlab/encrypted_configuration.rb `generate_key`. */
+export class BaseKeyTooSmallError extends GitlabSecretsError {
+  constructor() {
+    super('Base key too small', EXIT.CONFIG);
+  }
+}
+
+export class ConfigError extends GitlabSecretsError {
+  constructor(message: string) {
+    super(message, EXIT.CONFIG);
+  }
+}
+
+export class GitlabRootNotFoundError extends GitlabSecretsError {
+  constructor(tried: readonly string[]) {
+    super(
+      `Cannot find the GitLab Rails root (tried ${tried.join(', ')}). ` +
+        'Pass --gitlab-root <dir> or set GITLAB_ROOT.',
+      EXIT.CONFIG,
+    );
+  }
+}
+
+/** GitLab issue 296646: say how to fix it, not only what is wrong. */
+export class DirectoryMissingError extends GitlabSecretsError {
+  constructor(dir: string) {
+    super(`Directory ${dir} does not exist. Create the directory and try again.`, EXIT.NO_DIRECTORY);
+  }
+}
+
+/** GitLab: EncryptedCommandBase#validate_config. */
+export class MissingKeyError extends GitlabSecretsError {
+  constructor() {
+    super('Missing encryption key encrypted_settings_key_base.', EXIT.MISSING_KEY);
+  }
+}
+
+/**
+ * A body that does not decrypt with any key. Deliberately opaque, as Rails' MessageEncryptor::InvalidMessage:
+ * a wrong key, a tampered tag and a truncated file look the same.
+ */
+export class InvalidMessageError extends GitlabSecretsError {
+  constructor() {
+    super('Invalid message: wrong key or corrupt data', EXIT.DECRYPT);
+  }
+}
+
+/** GitLab: EncryptedCommandBase rescue of InvalidMessage. */
+export class DecryptError extends GitlabSecretsError {
+  constructor(path: string) {
+    super(`Couldn't decrypt ${path}. Perhaps you passed the wrong key?`, EXIT.DECRYPT);
+  }
+}
+
+export class InvalidContentError extends GitlabSecretsError {
+  constructor(message: string) {
+    super(message, EXIT.INVALID_CONTENT);
+  }
+}
+
+export class NoEditorError extends GitlabSecretsError {
+  constructor(command: string) {
+    super(
+      `No $EDITOR specified to open file. Please provide one when running the command:\n${command}`,
+      EXIT.EDITOR,
+    );
+  }
+}
+
+export class EditorFailedError extends GitlabSecretsError {
+  constructor(editor: string) {
+    super(`Unable to run $EDITOR: ${editor}`, EXIT.EDITOR);
+  }
+}
+
+export class FileAccessError extends GitlabSecretsError {
+  constructor(message: string) {
+    super(message, EXIT.IO);
+  }
+}
+
+export class ConcurrentChangeError extends GitlabSecretsError {
+  constructor(path: string) {
+    super(
+      `${path} was changed by someone else while you were editing it: nothing saved. Run the edit again.`,
+      EXIT.CONFLICT,
+    );
+  }
+}
+
+const SIGNAL_EXIT = { SIGHUP: EXIT.SIGHUP, SIGINT: EXIT.SIGINT, SIGTERM: EXIT.SIGTERM } as const;
+export type HandledSignal = keyof typeof SIGNAL_EXIT;
+export const HANDLED_SIGNALS = Object.keys(SIGNAL_EXIT) as HandledSignal[];
+
+/** GitLab: `rescue Interrupt` in EncryptedCommandBase#edit and #write. */
+export class InterruptedError extends GitlabSecretsError {
+  constructor(signal: HandledSignal) {
+    super('Aborted changing file: nothing saved.', SIGNAL_EXIT[signal]);
+  }
+}

@@ -1,0 +1,23 @@
+/** Ruby's `String#blank?`: empty or only white space (`[[:space:]]`, which does not include U+FEFF). */
+const BLANK = /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$/u;
+
+export function isBlank(text: string): boolean {
+  return BLANK.test(text);
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The bytes as UTF-8 text, or null when they are not valid UTF-8. */
+export function decodeUtf8(bytes: Uint8Array): string | null {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/** Blank plaintext bytes: GitLab's `encrypted.read.presence` is nil for them. */
+export function isBlankBytes(bytes: Uint8Array): boolean {
+  const text = decodeUtf8(bytes);
+  return text !== null && isBlank(text);
+}
