@@ -1,0 +1,92 @@
+import { lstatSync, realpathSync, readlinkSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { ConfigError } from '../errors.ts';
+import type { Namespace } from '../namespaces.ts';
+import { readKeyBases } from './secrets.ts';
+import type { KeyBases } from './secrets.ts';
+import { findGitlabRoot } from './gitlab_root.ts';
+import { dig, isMap, readYamlFile } from './yaml_file.ts';
+
+/** Where to look, from the command line and the environment (SPEC §1, §3). */
+export interface LookupOptions {
+  gitlabRoot?: string | undefined;
+  environment?: string | undefined;
+  config?: string | undefined;
+  secrets?: string | undefined;
+  file?: string | undefined;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  standardRoots?: readonly string[];
+}
+
+export interface Target extends KeyBases {
+  /** The encrypted file, absolute, symlink of its last component resolved. */
+  path: string;
+  environment: string;
+}
+
+/** Find the encrypted file of a namespace and the key bases that open it. */
+export function locateTarget(namespace: Namespace, options: LookupOptions): Target {
+  const environment = options.environment || options.env['RAILS_ENV'] || 'production';
+  let root: string | undefined;
+  const rootDir = (): string =>
+    (root ??= findGitlabRoot({ explicit: options.gitlabRoot || options.env['GITLAB_ROOT'], cwd: options.cwd, standardRoots: options.standardRoots }));
+
+  const path = options.file
+    ? resolve(options.cwd, expandHome(options.file))
+    : settingsFilePath(namespace, readGitlabSection(options, environment, rootDir), rootDir());
+  const secretsPath = options.secrets ? resolve(options.cwd, expandHome(options.secrets)) : join(rootDir(), 'config', 'secrets.yml');
+  return { path: resolveLastLink(path), environment, ...readKeyBases(secretsPath, environment) };
+}
+
+function readGitlabSection(options: LookupOptions, environment: string, rootDir: () => string): Record<string, unknown> {
+  const explicit = options.config || options.env['GITLAB_CONFIG'];
+  const path = explicit ? resolve(options.cwd, expandHome(explicit)) : join(rootDir(), 'config', 'gitlab.yml');
+  const data = readYamlFile(path, { erb: true, env: options.env });
+  if (data === null || data === undefined) return {}; // no gitlab.yml: every default applies
+  const section = dig(data, environment);
+  if (!isMap(section)) {
+    throw new ConfigError(`${path} has no '${environment}' section. Choose the environment with --environment or RAILS_ENV.`);
+  }
+  return section;
+}
+
+/** GitLab's config/initializers/1_settings.rb, for the settings this tool needs. */
+function settingsFilePath(namespace: Namespace, gitlab: Record<string, unknown>, root: string): string {
+  const absolute = (value: unknown): string => resolve(root, expandHome(String(value)));
+  const sharedDir = absolute(stringSetting(dig(gitlab, 'shared', 'path')) ?? 'shared');
+  const settingsDir = absolute(stringSetting(dig(gitlab, 'encrypted_settings', 'path')) ?? join(sharedDir, 'encrypted_settings'));
+  const override = stringSetting(dig(gitlab, ...namespace.settingPath));
+  return absolute(override ?? join(settingsDir, namespace.fileName));
+}
+
+function stringSetting(value: unknown): string | undefined {
+  if (value === null || value === undefined || value === '') return undefined;
+  if (typeof value === 'object') return undefined;
+  return String(value);
+}
+
+/** Ruby's File.expand_path handles a leading `~`. */
+function expandHome(path: string): string {
+  if (path === '~') return homedir();
+  if (path.startsWith('~/')) return join(homedir(), path.slice(2));
+  return path;
+}
+
+/**
+ * GitLab's EncryptedConfiguration uses `path.realpath` when the path is a symlink; a dangling link
+ * resolves to the file it names, which `edit` and `write` then create.
+ */
+function resolveLastLink(path: string): string {
+  try {
+    if (!lstatSync(path).isSymbolicLink()) return path;
+  } catch {
+    return path;
+  }
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(dirname(path), readlinkSync(path));
+  }
+}

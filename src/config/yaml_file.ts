@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../errors.ts';
+import { describeIoError } from '../format/encrypted_file.ts';
+import { loadConfigYaml, YamlSyntaxError } from '../yaml/config_yaml.ts';
+import { renderErb } from './erb.ts';
+
+export type YamlMap = Record<string, unknown>;
+
+/**
+ * Read a YAML config file as Ruby's Psych reads it, after ERB when `erb` is set. Returns null when the
+ * file does not exist; any other problem is one ConfigError naming the file.
+ */
+export function readYamlFile(path: string, options: { erb?: boolean; env?: NodeJS.ProcessEnv } = {}): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new ConfigError(`Cannot read ${path}: ${describeIoError(error)}`);
+  }
+  if (options.erb) text = renderErb(text, path, options.env ?? process.env);
+  try {
+    return loadConfigYaml(text);
+  } catch (error) {
+    if (error instanceof YamlSyntaxError) {
+      const where = error.line === undefined ? path : `${path}:${error.line}`;
+      throw new ConfigError(`${where}: invalid YAML: ${error.reason}`);
+    }
+    throw error;
+  }
+}
+
+export function isMap(value: unknown): value is YamlMap {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
+}
+
+/** `value[key]` when value is a mapping, else undefined. */
+export function dig(value: unknown, ...keys: string[]): unknown {
+  let current = value;
+  for (const key of keys) {
+    if (!isMap(current) || !Object.hasOwn(current, key)) return undefined;
+    current = current[key];
+  }
+  return current;
+}

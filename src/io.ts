@@ -1,0 +1,33 @@
+import type { Readable, Writable } from 'node:stream';
+
+/** The streams a command talks to; tests can pass their own. */
+export interface Io {
+  stdin: Readable & { isTTY?: boolean };
+  stdout: Writable;
+  stderr: Writable;
+}
+
+export function processIo(): Io {
+  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+}
+
+/**
+ * What `write` encrypts: all of stdin, or one line when stdin is a terminal, as GitLab's rake task does
+ * (`$stdin.tty? ? $stdin.gets : $stdin.read`). Bytes, untouched.
+ */
+export async function readInput(stdin: Io['stdin']): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stdin) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    if (stdin.isTTY) {
+      const newline = bytes.indexOf(0x0a);
+      if (newline >= 0) {
+        chunks.push(bytes.subarray(0, newline + 1));
+        break;
+      }
+    }
+    chunks.push(bytes);
+  }
+  if (stdin.isTTY) stdin.pause();
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}
