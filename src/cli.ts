@@ -5,7 +5,6 @@ import { EXIT, GitlabSecretsError } from './errors.ts';
 import { processIo } from './io.ts';
 import type { Io } from './io.ts';
 import { NAMESPACES, namespaceByName } from './namespaces.ts';
-import type { Namespace } from './namespaces.ts';
 import { guardSignals, lateSignalExitCode } from './signals.ts';
 
 declare const PACKAGE_VERSION: string | undefined;
@@ -46,7 +45,8 @@ Exit codes:
   9    a file could not be read or written: the old file is intact
   10   the file changed on disk during the edit: nothing saved
   129, 130, 143  interrupted by SIGHUP, SIGINT (Ctrl-C) or SIGTERM: nothing saved
-GitLab's rake tasks exit 0 after most failures; gitlab-secrets does not, so scripts can tell.`;
+GitLab's rake tasks exit 0 after most failures; gitlab-secrets does not, so scripts can tell.
+`;
 
 const PROGRAM_HELP = `
 Namespaces: ${NAMESPACES.map((ns) => ns.name).join(', ')}
@@ -55,6 +55,7 @@ Rake-style variables work too: gitlab-secrets smtp edit EDITOR=vim
 
 Examples:
   gitlab-secrets smtp show
+  gitlab-secrets redis show shared_state                                               # Redis: instance, default cache
   EDITOR=vim gitlab-secrets service-desk-email edit
   EDITOR='code --wait' gitlab-secrets smtp edit
   gcloud kms decrypt --ciphertext-file=smtp.enc --plaintext-file=- --key=… | gitlab-secrets smtp write
@@ -125,6 +126,7 @@ function buildProgram(io: Io, env: NodeJS.ProcessEnv, cwd: string, handlers: Han
       writeErr: (text) => io.stderr.write(text),
     })
     .showSuggestionAfterError()
+    .configureHelp({ showGlobalOptions: true })
     .addHelpText('after', PROGRAM_HELP);
 
   for (const namespace of NAMESPACES) {
@@ -138,6 +140,7 @@ function buildProgram(io: Io, env: NodeJS.ProcessEnv, cwd: string, handlers: Han
       const options = command.optsWithGlobals<Record<string, string | undefined>>();
       return {
         namespace: namespaceByName(namespace.name),
+        instance: command.processedArgs[0] as string | undefined,
         io,
         lookup: {
           gitlabRoot: options['gitlabRoot'],
@@ -158,36 +161,40 @@ function buildProgram(io: Io, env: NodeJS.ProcessEnv, cwd: string, handlers: Han
         release();
       }
     };
+    const verb = (name: string, description: string, help: string): Command => {
+      const command = group.command(name).description(description);
+      if (namespace.instances) {
+        command.argument('[instance]', `the Redis instance (default: ${namespace.instances.default})`);
+      }
+      return command.addHelpText('after', `${help}\n${EXIT_CODES_HELP}`);
+    };
+    const invocation = `gitlab-secrets ${namespace.name}`;
+    const instance = namespace.instances ? ' shared_state' : '';
 
-    group
-      .command('show')
-      .description(`print the decrypted ${namespace.fileName}`)
-      .addHelpText('after', `\nExample:\n  gitlab-secrets ${namespace.name} show\n${EXIT_CODES_HELP}`)
-      .action((_options: unknown, command: Command) => handlers.show(context(command)));
-    group
-      .command('edit')
-      .description(`open ${namespace.fileName} in $EDITOR, then encrypt and save it`)
-      .addHelpText(
-        'after',
-        `\nThe editor is $EDITOR, split into words (quotes honoured), with the file appended. The plaintext lives in a\n` +
-          `private RAM-backed temporary directory while you edit, never beside the encrypted file.\n\n` +
-          `Examples:\n  EDITOR=vim gitlab-secrets ${namespace.name} edit\n  gitlab-secrets ${namespace.name} edit EDITOR='emacs -nw'\n` +
-          `  EDITOR='code --wait' gitlab-secrets ${namespace.name} edit\n${EXIT_CODES_HELP}`,
-      )
-      .action((_options: unknown, command: Command) => guarded(() => handlers.edit(context(command))));
-    group
-      .command('write')
-      .description(`encrypt stdin into ${namespace.fileName} (one line when stdin is a terminal)`)
+    verb('show', `print the decrypted ${namespace.fileName}`, `\nExample:\n  ${invocation} show${instance}`).action(
+      (...args: unknown[]) => handlers.show(context(args.at(-1) as Command)),
+    );
+    verb(
+      'edit',
+      `open ${namespace.fileName} in $EDITOR, then encrypt and save it`,
+      `\nThe editor is $EDITOR, split into words (quotes honoured), with the file appended. The plaintext lives in a\n` +
+        `private RAM-backed temporary directory while you edit, never beside the encrypted file.\n\n` +
+        `Examples:\n  EDITOR=vim ${invocation} edit${instance}\n  ${invocation} edit${instance} EDITOR='emacs -nw'\n` +
+        `  EDITOR='code --wait' ${invocation} edit${instance}`,
+    ).action((...args: unknown[]) => guarded(() => handlers.edit(context(args.at(-1) as Command))));
+    verb(
+      'write',
+      `encrypt stdin into ${namespace.fileName} (one line when stdin is a terminal)`,
+      `\nExamples:\n  ${invocation} write${instance} < secrets.yml\n` +
+        `  gcloud kms decrypt --ciphertext-file=${namespace.rakeName}.enc --plaintext-file=- --key=… | ${invocation} write${instance}\n` +
+        `\nEmpty input never replaces existing secrets unless --allow-empty is given (a failed command before the pipe sends nothing).`,
+    )
       .option('--allow-empty', 'let empty input replace a file that holds secrets')
-      .addHelpText(
-        'after',
-        `\nExamples:\n  gitlab-secrets ${namespace.name} write < secrets.yml\n` +
-          `  gcloud kms decrypt --ciphertext-file=${namespace.rakeName}.enc --plaintext-file=- --key=… | gitlab-secrets ${namespace.name} write\n` +
-          `\nEmpty input never replaces existing secrets unless --allow-empty is given (a failed command before the pipe sends nothing).\n${EXIT_CODES_HELP}`,
-      )
-      .action((options: { allowEmpty?: boolean }, command: Command) =>
-        guarded(() => handlers.write(context(command), { allowEmpty: options.allowEmpty === true })),
-      );
+      .action((...args: unknown[]) => {
+        const command = args.at(-1) as Command;
+        const { allowEmpty } = command.opts<{ allowEmpty?: boolean }>();
+        return guarded(() => handlers.write(context(command), { allowEmpty: allowEmpty === true }));
+      });
   }
   return program;
 }

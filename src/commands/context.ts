@@ -6,11 +6,14 @@ import { ConfigError, DirectoryMissingError, MissingKeyError } from '../errors.t
 import { EncryptedFile } from '../format/encrypted_file.ts';
 import type { ReadResult } from '../format/encrypted_file.ts';
 import type { Io } from '../io.ts';
+import { instanceByName } from '../namespaces.ts';
 import type { Namespace } from '../namespaces.ts';
 
 /** What every command handler gets. */
 export interface CommandContext {
   namespace: Namespace;
+  /** The Redis instance as the user typed it, if any. */
+  instance?: string | undefined;
   lookup: LookupOptions;
   io: Io;
 }
@@ -25,7 +28,8 @@ export interface Opened {
  * key base's length while resolving, then the directory, then the key.
  */
 export function openTarget(context: CommandContext): Opened {
-  const target = locateTarget(context.namespace, context.lookup);
+  const instance = instanceByName(context.namespace, context.instance);
+  const target = locateTarget(context.namespace, context.lookup, instance);
   const file =
     target.keyBase === null
       ? null
@@ -42,9 +46,10 @@ export function openTarget(context: CommandContext): Opened {
   return { target, file };
 }
 
-/** The CLI command a user runs to edit this namespace, for hints. */
-export function editCommand(namespace: Namespace): string {
-  return `gitlab-secrets ${namespace.name} edit`;
+/** The CLI command a user runs to edit this namespace (and instance), for hints. */
+export function editCommand(context: CommandContext): string {
+  const instance = context.instance === undefined ? '' : ` ${context.instance}`;
+  return `gitlab-secrets ${context.namespace.name} edit${instance}`;
 }
 
 /** GitLab on Rails up to 7.2.1 cannot read a body with a trailing newline (strict base64). */
@@ -52,6 +57,11 @@ export function warnIfTrailingNewline(context: CommandContext, path: string, res
   if (!result?.trailingNewline) return;
   context.io.stderr.write(
     `warning: ${path} ends with a newline, so GitLab may not read it. ` +
-      `Rewrite it cleanly with: gitlab-secrets ${context.namespace.name} show | gitlab-secrets ${context.namespace.name} write\n`,
+      `Rewrite it cleanly with: ${rewriteCommand(context)}\n`,
   );
+}
+
+function rewriteCommand(context: CommandContext): string {
+  const edit = editCommand(context);
+  return `${edit.replace(/ edit/, ' show')} | ${edit.replace(/ edit/, ' write')}`;
 }

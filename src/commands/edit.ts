@@ -18,7 +18,7 @@ export async function edit(context: CommandContext): Promise<void> {
   const { target, file } = openTarget(context);
   const { env } = context.lookup;
   const editor = env['EDITOR'];
-  if (!editor || !editor.trim()) throw new NoEditorError(`${editCommand(context.namespace)} EDITOR=vim`);
+  if (!editor || !editor.trim()) throw new NoEditorError(`${editCommand(context)} EDITOR=vim`);
 
   const current = await file.read();
   warnIfTrailingNewline(context, target.path, current);
@@ -31,7 +31,8 @@ export async function edit(context: CommandContext): Promise<void> {
     for (;;) {
       const elapsed = await runEditor(editor, buffer.path, env);
       edited = buffer.read();
-      if (elapsed < QUICK_RETURN_MS && edited.equals(original)) {
+      // Only a person at a terminal can have been fooled by a window that opened and returned at once.
+      if (context.io.stdin.isTTY && elapsed < QUICK_RETURN_MS && edited.equals(original)) {
         context.io.stderr.write(
           'hint: the editor returned at once without a change. A GUI editor must wait for its window to close: ' +
             "EDITOR='code --wait', 'subl --wait' or 'gedit -s'.\n",

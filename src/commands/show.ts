@@ -10,7 +10,7 @@ export async function show(context: CommandContext): Promise<void> {
   const { stdout } = context.io;
   if (!result || isBlankBytes(result.plaintext)) {
     // GitLab: `encrypted.read.presence || "File ... does not exist."`, on stdout, success.
-    stdout.write(`File '${target.path}' does not exist. Use \`${editCommand(context.namespace)}\` to change that.\n`);
+    stdout.write(`File '${target.path}' does not exist. Use \`${editCommand(context)}\` to change that.\n`);
     return;
   }
   const { plaintext } = result;

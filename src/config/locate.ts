@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import type { Namespace } from '../namespaces.ts';
 import { readKeyBases } from './secrets.ts';
+import { redisSecretFile } from './redis.ts';
 import type { KeyBases } from './secrets.ts';
 import { findGitlabRoot } from './gitlab_root.ts';
 import { dig, isMap, readYamlFile } from './yaml_file.ts';
@@ -26,8 +27,11 @@ export interface Target extends KeyBases {
   environment: string;
 }
 
-/** Find the encrypted file of a namespace and the key bases that open it. */
-export function locateTarget(namespace: Namespace, options: LookupOptions): Target {
+/**
+ * Find the encrypted file of a namespace (and Redis instance, underscored) and the key bases that
+ * open it.
+ */
+export function locateTarget(namespace: Namespace, options: LookupOptions, instance?: string): Target {
   const environment = options.environment || options.env['RAILS_ENV'] || 'production';
   let root: string | undefined;
   const rootDir = (): string =>
@@ -35,7 +39,9 @@ export function locateTarget(namespace: Namespace, options: LookupOptions): Targ
 
   const path = options.file
     ? resolve(options.cwd, expandHome(options.file))
-    : settingsFilePath(namespace, readGitlabSection(options, environment, rootDir), rootDir());
+    : settingsFilePath(namespace, readGitlabSection(options, environment, rootDir), rootDir(), () =>
+        instance === undefined ? undefined : redisSecretFile(rootDir(), environment, instance, options.env),
+      );
   const secretsPath = options.secrets ? resolve(options.cwd, expandHome(options.secrets)) : join(rootDir(), 'config', 'secrets.yml');
   return { path: resolveLastLink(path), environment, ...readKeyBases(secretsPath, environment) };
 }
@@ -44,20 +50,23 @@ function readGitlabSection(options: LookupOptions, environment: string, rootDir:
   const explicit = options.config || options.env['GITLAB_CONFIG'];
   const path = explicit ? resolve(options.cwd, expandHome(explicit)) : join(rootDir(), 'config', 'gitlab.yml');
   const data = readYamlFile(path, { erb: true, env: options.env });
-  if (data === null || data === undefined) return {}; // no gitlab.yml: every default applies
+  if (data !== null && data !== undefined && !isMap(data)) throw new ConfigError(`${path}: expected a mapping of environments`);
+  // No gitlab.yml, or no section for this environment: nothing is configured, every default applies.
   const section = dig(data, environment);
-  if (!isMap(section)) {
-    throw new ConfigError(`${path} has no '${environment}' section. Choose the environment with --environment or RAILS_ENV.`);
-  }
-  return section;
+  return isMap(section) ? section : {};
 }
 
 /** GitLab's config/initializers/1_settings.rb, for the settings this tool needs. */
-function settingsFilePath(namespace: Namespace, gitlab: Record<string, unknown>, root: string): string {
+function settingsFilePath(
+  namespace: Namespace,
+  gitlab: Record<string, unknown>,
+  root: string,
+  instanceSetting: () => string | undefined,
+): string {
   const absolute = (value: unknown): string => resolve(root, expandHome(String(value)));
   const sharedDir = absolute(stringSetting(dig(gitlab, 'shared', 'path')) ?? 'shared');
   const settingsDir = absolute(stringSetting(dig(gitlab, 'encrypted_settings', 'path')) ?? join(sharedDir, 'encrypted_settings'));
-  const override = stringSetting(dig(gitlab, ...namespace.settingPath));
+  const override = namespace.settingPath ? stringSetting(dig(gitlab, ...namespace.settingPath)) : instanceSetting();
   return absolute(override ?? join(settingsDir, namespace.fileName));
 }
 

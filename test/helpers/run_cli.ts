@@ -41,6 +41,7 @@ export async function runCli(args: readonly string[], options: CliOptions = {}):
     extendEnv: true,
     input: options.input ?? '',
     encoding: 'buffer',
+    stripFinalNewline: false,
     reject: false,
     timeout: options.timeoutMs ?? 30_000,
   });

@@ -79,7 +79,7 @@ test('malformed bodies all fail as a wrong key would', () => {
     'two parts': `${ct}--${iv}`,
     'four parts (Rails 7.1+)': `${good}--${tag}`,
     'line break in base64': `${ct.slice(0, 4)}\n${ct.slice(4)}--${iv}--${tag}`,
-    'url-safe alphabet': `${ct.replace(/\+/g, '-').replace(/\//g, '_')}--${iv}--${tag}`,
+    'url-safe alphabet': `_${ct.slice(1)}--${iv}--${tag}`,
     'missing padding': `${ct}--${iv}--${tag.replace(/=+$/, '')}`,
     // decodes to the same bytes in a lenient decoder: only strict base64 rejects it
     'stray bits in the last character': `${ct}--${iv}--${tag.slice(0, -3)}${withStrayBits(tag.at(-3)!)}==`,

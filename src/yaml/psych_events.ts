@@ -1,0 +1,170 @@
+import { EVENT_ID, SCALAR_STYLE, YAMLException, parseEvents } from 'js-yaml';
+import type { Event } from 'js-yaml';
+import { PsychError } from './psych_error.ts';
+
+// js-yaml's parser is stricter than libyaml's in two places that real GitLab files hit:
+// - a tab between tokens ("key:\t[a, b]", "[a,\tb]") makes js-yaml report "deficient
+//   indentation" inside flow collections;
+// - continuation lines of flow collections and quoted scalars must be indented past their parent
+//   ("hosts: [\n  a,\n]"), which libyaml does not require.
+// So js-yaml parses a copy with tabs turned into spaces (libyaml's own tab rules are enforced on
+// the original by libyaml_rules.ts) and with spaces inserted before lines it finds deficient. Events
+// come back with offsets into the original text; every scalar value is read from the original.
+
+/** Ruby's Psych runs out of stack (SystemStackError) a little under 1000 nested collections. */
+export const MAX_NESTING_DEPTH = 500;
+export const NESTING_REASON = `the document nests collections more than ${MAX_NESTING_DEPTH} deep`;
+/** js-yaml counts every node it descends into; psych_load.ts applies MAX_NESTING_DEPTH itself. */
+const PARSER_MAX_DEPTH = MAX_NESTING_DEPTH * 4;
+const MAX_PADDED_LINES = 64;
+const DOCUMENT_MARKER = /^(?:---|\.\.\.)(?=[ \t\r\n]|$)/gm;
+const DOCUMENT_MARKER_AT = /^(?:---|\.\.\.)(?=[ \t\r\n]|$)/;
+
+/**
+ * Events of the first document only: Psych.parse returns at the end of the first document, so
+ * a broken second document must not matter. Throws PsychError with offsets into `text`.
+ */
+export function firstDocumentEvents(text: string): Event[] {
+  try {
+    return parseLikeLibyaml(text);
+  } catch (error) {
+    const end = firstDocumentEnd(text);
+    const offset = error instanceof PsychError ? error.offset : undefined;
+    if (end === undefined || offset === undefined || offset < end) throw error;
+    return parseLikeLibyaml(text.slice(0, end));
+  }
+}
+
+const CONTENT_LINE = /^(?!%)[ \t]*[^ \t\r\n#]/m;
+
+/** Where the document marker ending the first document starts, if there is one. */
+function firstDocumentEnd(text: string): number | undefined {
+  let started = false;
+  let from = 0;
+  for (const marker of text.matchAll(DOCUMENT_MARKER)) {
+    if (started || CONTENT_LINE.test(text.slice(from, marker.index))) return marker.index;
+    if (marker[0] === '---') started = true;
+    from = marker.index + marker[0].length;
+  }
+  return undefined;
+}
+
+function parseLikeLibyaml(text: string): Event[] {
+  if (!text.includes('\t')) return parsePadded(text);
+  const events = parsePadded(text.replace(/\t/g, ' '));
+  // Inside block scalars a tab is content and counts for indentation: parse those as written.
+  const blocks = events.filter(
+    (event) =>
+      event.type === EVENT_ID.SCALAR &&
+      (event.style === SCALAR_STYLE.LITERAL_BLOCK || event.style === SCALAR_STYLE.FOLDED_BLOCK) &&
+      event.valueStart >= 0 &&
+      text.slice(event.valueStart, event.valueEnd).includes('\t'),
+  );
+  if (blocks.length === 0) return events;
+  let partial = '';
+  let from = 0;
+  for (const block of blocks) {
+    if (block.type !== EVENT_ID.SCALAR) continue;
+    partial += text.slice(from, block.valueStart).replace(/\t/g, ' ') + text.slice(block.valueStart, block.valueEnd);
+    from = block.valueEnd;
+  }
+  partial += text.slice(from).replace(/\t/g, ' ');
+  return parsePadded(partial);
+}
+
+interface Insertion {
+  /** Where the spaces start in the padded text. */
+  at: number;
+  count: number;
+}
+
+function parsePadded(text: string): Event[] {
+  let current = text;
+  const insertions: Insertion[] = [];
+  for (;;) {
+    try {
+      const events = parseEvents(current, { maxDepth: PARSER_MAX_DEPTH });
+      return insertions.length === 0 ? events : events.map((event) => mapEvent(event, insertions));
+    } catch (error) {
+      if (!(error instanceof YAMLException)) throw error;
+      const position = error.mark?.position;
+      const original = position === undefined ? undefined : toOriginal(position, insertions);
+      if (/^nesting exceeded maxDepth/.test(error.reason)) throw new PsychError('limit', NESTING_REASON, original);
+      const lineStart = startOfLine(current, position ?? 0);
+      const paddable =
+        error.reason === 'deficient indentation' &&
+        position !== undefined &&
+        insertions.length < MAX_PADDED_LINES &&
+        !DOCUMENT_MARKER_AT.test(current.slice(lineStart, lineStart + 4));
+      if (!paddable) throw new PsychError('syntax', error.reason, original);
+      const wanted = indentationOfPreviousLine(current, lineStart) + 1 - leadingSpaces(current, lineStart);
+      const count = Math.max(1, wanted, leadingSpaces(current, lineStart));
+      current = current.slice(0, lineStart) + ' '.repeat(count) + current.slice(lineStart);
+      for (const insertion of insertions) if (insertion.at >= lineStart) insertion.at += count;
+      insertions.push({ at: lineStart, count });
+    }
+  }
+}
+
+function startOfLine(text: string, position: number): number {
+  let start = Math.min(position, text.length);
+  while (start > 0 && text[start - 1] !== '\n' && text[start - 1] !== '\r') start--;
+  return start;
+}
+
+function leadingSpaces(text: string, lineStart: number): number {
+  let index = lineStart;
+  while (text[index] === ' ') index++;
+  return index - lineStart;
+}
+
+function indentationOfPreviousLine(text: string, lineStart: number): number {
+  let end = lineStart - 1;
+  while (end > 0) {
+    if (text[end - 1] === '\r' && text[end] === '\n') end--;
+    const start = startOfLine(text, end);
+    const spaces = leadingSpaces(text, start);
+    if (start + spaces < end) return spaces;
+    end = start - 1;
+  }
+  return 0;
+}
+
+function toOriginal(offset: number, insertions: readonly Insertion[]): number {
+  let shift = 0;
+  for (const insertion of insertions) {
+    if (offset >= insertion.at + insertion.count) shift += insertion.count;
+    else if (offset >= insertion.at) shift += offset - insertion.at;
+  }
+  return offset - shift;
+}
+
+function mapEvent(event: Event, insertions: readonly Insertion[]): Event {
+  const map = (offset: number): number => (offset < 0 ? offset : toOriginal(offset, insertions));
+  switch (event.type) {
+    case EVENT_ID.SCALAR:
+      return {
+        ...event,
+        valueStart: map(event.valueStart),
+        valueEnd: map(event.valueEnd),
+        anchorStart: map(event.anchorStart),
+        anchorEnd: map(event.anchorEnd),
+        tagStart: map(event.tagStart),
+        tagEnd: map(event.tagEnd),
+      };
+    case EVENT_ID.SEQUENCE:
+    case EVENT_ID.MAPPING:
+      return {
+        ...event,
+        start: map(event.start),
+        anchorStart: map(event.anchorStart),
+        anchorEnd: map(event.anchorEnd),
+        tagStart: map(event.tagStart),
+        tagEnd: map(event.tagEnd),
+      };
+    case EVENT_ID.ALIAS:
+      return { ...event, anchorStart: map(event.anchorStart), anchorEnd: map(event.anchorEnd) };
+    default:
+      return event;
+  }
+}

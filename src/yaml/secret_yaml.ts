@@ -1,0 +1,85 @@
+import { PsychError, lineAndColumn } from './psych_error.ts';
+import { psychLoad } from './psych_load.ts';
+
+/** What GitLab makes of the plaintext of an encrypted settings file. */
+export type SecretYamlCheck =
+  | { kind: 'mapping'; value: Record<string, unknown> }
+  | { kind: 'not-mapping' }
+  | { kind: 'invalid'; reason: string };
+
+// Gitlab::EncryptedConfiguration loads the plaintext with
+// YAML.safe_load(contents, permitted_classes: [Symbol]): no aliases, no Date/Time/Set/objects.
+const SECRET_OPTIONS = { aliases: false, permittedClasses: ['Symbol'] } as const;
+
+/**
+ * Decides what GitLab does with these plaintext bytes: a `mapping` it can use, YAML that is
+ * `not-mapping` (empty, comments only, a scalar or a list), or `invalid` (GitLab raises; `reason`
+ * is a one-line message in Psych's style, with the line number).
+ *
+ * In `value`, keys are Ruby's `to_s` of the key: `:password` becomes "password" (GitLab
+ * symbolizes keys anyway), `1` becomes "1". `!!binary` values are Buffers and integers beyond
+ * 2^53 are bigints. Never throws.
+ */
+export function checkSecretYaml(bytes: Uint8Array): SecretYamlCheck {
+  const badByte = findInvalidUtf8(bytes);
+  if (badByte) return { kind: 'invalid', reason: syntaxReason(badByte.reason, byteLocation(bytes, badByte.offset)) };
+  const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
+  let value: unknown;
+  try {
+    value = psychLoad(text, SECRET_OPTIONS);
+  } catch (error) {
+    return { kind: 'invalid', reason: describe(error, text) };
+  }
+  if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
+    return { kind: 'mapping', value: value as Record<string, unknown> };
+  }
+  return { kind: 'not-mapping' };
+}
+
+function syntaxReason(reason: string, where: { line: number; column: number }): string {
+  return `(<unknown>): ${reason} at line ${where.line} column ${where.column}`;
+}
+
+function describe(error: unknown, text: string): string {
+  if (error instanceof PsychError) {
+    if (error.offset === undefined) return error.reason;
+    const where = lineAndColumn(text, error.offset);
+    return error.kind === 'syntax' ? syntaxReason(error.reason, where) : `${error.reason} (line ${where.line})`;
+  }
+  if (error instanceof RangeError) return 'the document is too complex to load';
+  return `could not load the YAML: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+function byteLocation(bytes: Uint8Array, offset: number): { line: number; column: number } {
+  const before = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes.subarray(0, offset));
+  return lineAndColumn(before, before.length);
+}
+
+/** The first byte libyaml's reader (reader.c) refuses, with its message. */
+function findInvalidUtf8(bytes: Uint8Array): { offset: number; reason: string } | undefined {
+  let index = 0;
+  while (index < bytes.length) {
+    const octet = bytes[index] as number;
+    if (octet < 0x80) {
+      index++;
+      continue;
+    }
+    const width = (octet & 0xe0) === 0xc0 ? 2 : (octet & 0xf0) === 0xe0 ? 3 : (octet & 0xf8) === 0xf0 ? 4 : 0;
+    if (width === 0) return { offset: index, reason: 'invalid leading UTF-8 octet' };
+    if (index + width > bytes.length) return { offset: index, reason: 'incomplete UTF-8 octet sequence' };
+    let value = width === 2 ? octet & 0x1f : width === 3 ? octet & 0x0f : octet & 0x07;
+    for (let k = 1; k < width; k++) {
+      const trailing = bytes[index + k] as number;
+      if ((trailing & 0xc0) !== 0x80) return { offset: index, reason: 'invalid trailing UTF-8 octet' };
+      value = (value << 6) | (trailing & 0x3f);
+    }
+    if ((width === 2 && value < 0x80) || (width === 3 && value < 0x800) || (width === 4 && value < 0x10000)) {
+      return { offset: index, reason: 'invalid length of a UTF-8 sequence' };
+    }
+    if ((value >= 0xd800 && value <= 0xdfff) || value > 0x10ffff) {
+      return { offset: index, reason: 'invalid Unicode character' };
+    }
+    index += width;
+  }
+  return undefined;
+}
