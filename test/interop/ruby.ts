@@ -1,0 +1,141 @@
+/**
+ * The real ActiveSupport as a test oracle: wrappers around test/interop/oracle.rb.
+ *
+ * Ruby takes ~0.2 s to start and ~20 ms per PBKDF2 key, so tests send their cases in one `rubyBatch` call.
+ * Without Ruby the interop tests skip, unless GITLAB_SECRETS_REQUIRE_RUBY=1 (CI), where they fail instead.
+ */
+import { spawnSync } from 'node:child_process';
+import type { SpawnSyncReturns } from 'node:child_process';
+import type { TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+export const ORACLE = fileURLToPath(new URL('./oracle.rb', import.meta.url));
+export const SKIP_MESSAGE =
+  'ruby with ActiveSupport not found: apt-get install -y ruby ruby-activesupport to run the interop tests';
+
+/** The encodings the oracle can label a plaintext with, each a different Marshal wrapper. */
+export type RubyEncoding = 'UTF-8' | 'BINARY' | 'US-ASCII' | 'Shift_JIS';
+
+export type OracleJob =
+  | { op: 'encrypt'; keyBase: string; plaintext: Uint8Array; encoding?: RubyEncoding }
+  | { op: 'decrypt'; keyBase: string; rotatedKeyBases?: readonly string[]; body: string }
+  | { op: 'marshal'; plaintext: Uint8Array; encoding?: RubyEncoding };
+
+export type OracleResult =
+  | {
+      ok: true;
+      /** encrypt: the file body. */
+      body?: string;
+      /** decrypt: the plaintext bytes and the Ruby encoding Marshal restored. */
+      plaintext?: Buffer;
+      encoding?: string;
+      /** marshal: `Marshal.dump(string)`. */
+      marshal?: Buffer;
+    }
+  | { ok: false; error: string; message: string };
+
+/** The oracle exited non-zero: InvalidMessage for `decrypt` (exit 1), a usage or key error (exit 2). */
+export class RubyOracleError extends Error {
+  constructor(
+    readonly status: number | null,
+    readonly stderr: string,
+  ) {
+    super(`oracle.rb exited ${status}: ${stderr.trim()}`);
+  }
+}
+
+let available: boolean | undefined;
+
+/** Ruby is on PATH and can load ActiveSupport's MessageEncryptor. Checked once per process. */
+export function rubyAvailable(): boolean {
+  available ??=
+    spawnSync('ruby', ['-e', 'require "active_support"; require "active_support/message_encryptor"'], {
+      stdio: 'ignore',
+      timeout: 30_000,
+    }).status === 0;
+  return available;
+}
+
+/**
+ * True when the test can use Ruby. Otherwise skips the test and returns false, or, under
+ * GITLAB_SECRETS_REQUIRE_RUBY=1, throws so that CI never passes with the interop tests silently skipped.
+ */
+export function requireRubyOrSkip(t: TestContext): boolean {
+  if (rubyAvailable()) return true;
+  if (process.env.GITLAB_SECRETS_REQUIRE_RUBY === '1') {
+    throw new Error(`GITLAB_SECRETS_REQUIRE_RUBY=1 but ${SKIP_MESSAGE}`);
+  }
+  t.skip(SKIP_MESSAGE);
+  return false;
+}
+
+function runOracle(args: readonly string[], input: Uint8Array | string): Buffer {
+  const result: SpawnSyncReturns<Buffer> = spawnSync('ruby', [ORACLE, ...args], {
+    input,
+    maxBuffer: 1024 * 1024 * 1024,
+    timeout: 120_000,
+  });
+  if (result.error) throw result.error;
+  if (result.status !== 0) throw new RubyOracleError(result.status, result.stderr.toString('utf8'));
+  return result.stdout;
+}
+
+/** ActiveSupport encrypts the plaintext bytes, labelled with `encoding` (UTF-8, as GitLab writes). */
+export function rubyEncrypt(plaintext: Uint8Array, keyBase: string, encoding: RubyEncoding = 'UTF-8'): string {
+  return runOracle(['encrypt', keyBase, '--encoding', encoding], plaintext).toString('latin1');
+}
+
+/** ActiveSupport decrypts a body, trying the rotated key bases after the primary. Throws RubyOracleError. */
+export function rubyDecrypt(body: string | Uint8Array, keyBase: string, rotatedKeyBases: readonly string[] = []): Buffer {
+  return runOracle(['decrypt', keyBase, ...rotatedKeyBases], body);
+}
+
+/** Versions of ruby, ActiveSupport and OpenSSL the oracle runs with. */
+export function rubyVersions(): { ruby: string; activesupport: string; openssl: string } {
+  return JSON.parse(runOracle(['versions'], '').toString('utf8')) as { ruby: string; activesupport: string; openssl: string };
+}
+
+interface RawResult {
+  ok: boolean;
+  body?: string;
+  plaintext_hex?: string;
+  encoding?: string;
+  marshal_hex?: string;
+  error?: string;
+  message?: string;
+}
+
+/** Many jobs in one Ruby process; results in the same order. A failed job never stops the others. */
+export function rubyBatch(jobs: readonly OracleJob[]): OracleResult[] {
+  const raw = jobs.map((job) => {
+    switch (job.op) {
+      case 'encrypt':
+        return { op: job.op, key_base: job.keyBase, plaintext_hex: hex(job.plaintext), encoding: job.encoding ?? 'UTF-8' };
+      case 'decrypt':
+        return { op: job.op, key_base: job.keyBase, rotated_key_bases: job.rotatedKeyBases ?? [], body: job.body };
+      case 'marshal':
+        return { op: job.op, plaintext_hex: hex(job.plaintext), encoding: job.encoding ?? 'UTF-8' };
+    }
+  });
+  const results = JSON.parse(runOracle(['batch'], JSON.stringify(raw)).toString('utf8')) as RawResult[];
+  if (results.length !== jobs.length) throw new Error(`oracle.rb answered ${results.length} of ${jobs.length} jobs`);
+  return results.map((r): OracleResult => {
+    if (!r.ok) return { ok: false, error: r.error ?? 'unknown', message: r.message ?? '' };
+    const result: OracleResult = { ok: true };
+    if (r.body !== undefined) result.body = r.body;
+    if (r.plaintext_hex !== undefined) result.plaintext = Buffer.from(r.plaintext_hex, 'hex');
+    if (r.encoding !== undefined) result.encoding = r.encoding;
+    if (r.marshal_hex !== undefined) result.marshal = Buffer.from(r.marshal_hex, 'hex');
+    return result;
+  });
+}
+
+/** `ok`, or the Ruby exception class a job failed with: for asserting on failures. */
+export function outcome(result: OracleResult | undefined): string {
+  if (result === undefined) return 'no result';
+  return result.ok ? 'ok' : result.error;
+}
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
