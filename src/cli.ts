@@ -1,5 +1,8 @@
 import { Command, CommanderError } from 'commander';
+import type { LookupOptions } from './config/locate.ts';
 import type { CommandContext } from './commands/context.ts';
+import type { EditOptions } from './commands/edit.ts';
+import type { ShowOptions } from './commands/show.ts';
 import type { WriteOptions } from './commands/write.ts';
 import { EXIT, GitlabSecretsError } from './errors.ts';
 import { processIo } from './io.ts';
@@ -12,15 +15,24 @@ const VERSION = typeof PACKAGE_VERSION === 'string' ? PACKAGE_VERSION : '0.0.0-d
 
 /** The command handlers; loaded on first use so `show` never loads the editor or its dependencies. */
 export interface Handlers {
-  show(context: CommandContext): Promise<void>;
-  edit(context: CommandContext): Promise<void>;
+  show(context: CommandContext, options: ShowOptions): Promise<void>;
+  edit(context: CommandContext, options: EditOptions): Promise<void>;
   write(context: CommandContext, options: WriteOptions): Promise<void>;
+  get(context: CommandContext, key: string): Promise<void>;
+  rotate(context: CommandContext): Promise<unknown>;
+  /** Resolve with the exit code. */
+  rotateAll(lookup: LookupOptions, io: Io): Promise<number>;
+  doctor(lookup: LookupOptions, io: Io): Promise<number>;
 }
 
 const HANDLERS: Handlers = {
-  show: async (context) => (await import('./commands/show.ts')).show(context),
-  edit: async (context) => (await import('./commands/edit.ts')).edit(context),
+  show: async (context, options) => (await import('./commands/show.ts')).show(context, options),
+  edit: async (context, options) => (await import('./commands/edit.ts')).edit(context, options),
   write: async (context, options) => (await import('./commands/write.ts')).write(context, options),
+  get: async (context, key) => (await import('./commands/get.ts')).get(context, key),
+  rotate: async (context) => (await import('./commands/rotate.ts')).rotate(context),
+  rotateAll: async (lookup, io) => (await import('./commands/rotate.ts')).rotateAll(lookup, io),
+  doctor: async (lookup, io) => (await import('./commands/doctor.ts')).doctor(lookup, io),
 };
 
 export interface MainOptions {
@@ -44,6 +56,8 @@ Exit codes:
   8    no $EDITOR, or the editor failed: nothing saved
   9    a file could not be read or written: the old file is intact
   10   the file changed on disk during the edit: nothing saved
+  11   get: no such key; rotate: no such file
+  12   doctor found a problem
   129, 130, 143  interrupted by SIGHUP, SIGINT (Ctrl-C) or SIGTERM: nothing saved
 GitLab's rake tasks exit 0 after most failures; gitlab-secrets does not, so scripts can tell.
 `;
@@ -52,6 +66,13 @@ const PROGRAM_HELP = `
 Namespaces: ${NAMESPACES.map((ns) => ns.name).join(', ')}
 Rake task names work too: gitlab-secrets gitlab:smtp:secret:show
 Rake-style variables work too: gitlab-secrets smtp edit EDITOR=vim
+
+Other commands:
+  gitlab-secrets <namespace> get <key>     one value, for scripts: PASS=$(gitlab-secrets smtp get password)
+  gitlab-secrets <namespace> show --json   the settings as JSON
+  gitlab-secrets <namespace> rotate        re-encrypt with the primary key after a key rotation
+  gitlab-secrets rotate --all              the same for every namespace file that exists
+  gitlab-secrets doctor                    where everything is, what is wrong and how to fix it
 
 Examples:
   gitlab-secrets smtp show
@@ -73,10 +94,11 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   const env = { ...(options.env ?? process.env) };
   const handlers = { ...HANDLERS, ...options.handlers };
   const args = rewriteRakeArguments(argv, env);
-  const program = buildProgram(io, env, options.cwd ?? process.cwd(), handlers);
+  let exitCode: number = EXIT.OK;
+  const program = buildProgram(io, env, options.cwd ?? process.cwd(), handlers, (code) => (exitCode = code));
   try {
     await program.parseAsync(args, { from: 'user' });
-    return lateSignalExitCode() ?? EXIT.OK;
+    return lateSignalExitCode() ?? exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
       // commander has printed its message or the help already
@@ -107,7 +129,13 @@ export function rewriteRakeArguments(argv: readonly string[], env: NodeJS.Proces
   return args;
 }
 
-function buildProgram(io: Io, env: NodeJS.ProcessEnv, cwd: string, handlers: Handlers): Command {
+function buildProgram(
+  io: Io,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  handlers: Handlers,
+  setExitCode: (code: number) => void,
+): Command {
   const program = new Command('gitlab-secrets')
     .description(
       "Show, edit and write GitLab's encrypted settings (shared/encrypted_settings/*.yaml.enc) without booting Rails.\n" +
@@ -129,6 +157,41 @@ function buildProgram(io: Io, env: NodeJS.ProcessEnv, cwd: string, handlers: Han
     .configureHelp({ showGlobalOptions: true })
     .addHelpText('after', PROGRAM_HELP);
 
+  const lookupOf = (command: Command): LookupOptions => {
+    const options = command.optsWithGlobals<Record<string, string | undefined>>();
+    return {
+      gitlabRoot: options['gitlabRoot'],
+      environment: options['environment'],
+      config: options['config'],
+      secrets: options['secrets'],
+      file: options['file'],
+      env,
+      cwd,
+    };
+  };
+  const guarded = async (run: () => Promise<void>): Promise<void> => {
+    const release = guardSignals();
+    try {
+      await run();
+    } finally {
+      release();
+    }
+  };
+
+  program
+    .command('doctor')
+    .description('check every namespace: where its file is, whether it exists and decrypts, and how to fix problems')
+    .addHelpText('after', `\nExample:\n  gitlab-secrets doctor\n  gitlab-secrets --gitlab-root /home/git/gitlab doctor\n${EXIT_CODES_HELP}`)
+    .action(async (_options: unknown, command: Command) => setExitCode(await handlers.doctor(lookupOf(command), io)));
+  program
+    .command('rotate')
+    .description('re-encrypt every existing namespace file with the primary key (after a key rotation)')
+    .requiredOption('--all', 'every namespace (to re-encrypt one: gitlab-secrets <namespace> rotate)')
+    .addHelpText('after', `\nExample:\n  gitlab-secrets rotate --all\n${EXIT_CODES_HELP}`)
+    .action((_options: unknown, command: Command) =>
+      guarded(async () => setExitCode(await handlers.rotateAll(lookupOf(command), io))),
+    );
+
   for (const namespace of NAMESPACES) {
     const group = program
       .command(namespace.name)
@@ -136,33 +199,15 @@ function buildProgram(io: Io, env: NodeJS.ProcessEnv, cwd: string, handlers: Han
       .description(`${namespace.displayName} secrets (${namespace.fileName})`)
       .usage('<command> [options]');
 
-    const context = (command: Command): CommandContext => {
-      const options = command.optsWithGlobals<Record<string, string | undefined>>();
-      return {
-        namespace: namespaceByName(namespace.name),
-        instance: command.processedArgs[0] as string | undefined,
-        io,
-        lookup: {
-          gitlabRoot: options['gitlabRoot'],
-          environment: options['environment'],
-          config: options['config'],
-          secrets: options['secrets'],
-          file: options['file'],
-          env,
-          cwd,
-        },
-      };
-    };
-    const guarded = async (run: () => Promise<void>): Promise<void> => {
-      const release = guardSignals();
-      try {
-        await run();
-      } finally {
-        release();
-      }
-    };
-    const verb = (name: string, description: string, help: string): Command => {
+    const context = (command: Command): CommandContext => ({
+      namespace: namespaceByName(namespace.name),
+      instance: command.processedArgs.at(-1) as string | undefined,
+      io,
+      lookup: lookupOf(command),
+    });
+    const verb = (name: string, description: string, help: string, argument?: string): Command => {
       const command = group.command(name).description(description);
+      if (argument) command.argument(argument);
       if (namespace.instances) {
         command.argument('[instance]', `the Redis instance (default: ${namespace.instances.default})`);
       }
@@ -170,10 +215,14 @@ function buildProgram(io: Io, env: NodeJS.ProcessEnv, cwd: string, handlers: Han
     };
     const invocation = `gitlab-secrets ${namespace.name}`;
     const instance = namespace.instances ? ' shared_state' : '';
+    const createDir = ['--create-dir', 'create the settings directory if it is missing'] as const;
 
-    verb('show', `print the decrypted ${namespace.fileName}`, `\nExample:\n  ${invocation} show${instance}`).action(
-      (...args: unknown[]) => handlers.show(context(args.at(-1) as Command)),
-    );
+    verb('show', `print the decrypted ${namespace.fileName}`, `\nExamples:\n  ${invocation} show${instance}\n  ${invocation} show${instance} --json | jq .`)
+      .option('--json', 'print the settings as JSON')
+      .action((...args: unknown[]) => {
+        const command = args.at(-1) as Command;
+        return handlers.show(context(command), { json: command.opts<{ json?: boolean }>().json === true });
+      });
     verb(
       'edit',
       `open ${namespace.fileName} in $EDITOR, then encrypt and save it`,
@@ -181,7 +230,13 @@ function buildProgram(io: Io, env: NodeJS.ProcessEnv, cwd: string, handlers: Han
         `private RAM-backed temporary directory while you edit, never beside the encrypted file.\n\n` +
         `Examples:\n  EDITOR=vim ${invocation} edit${instance}\n  ${invocation} edit${instance} EDITOR='emacs -nw'\n` +
         `  EDITOR='code --wait' ${invocation} edit${instance}`,
-    ).action((...args: unknown[]) => guarded(() => handlers.edit(context(args.at(-1) as Command))));
+    )
+      .option(...createDir)
+      .action((...args: unknown[]) => {
+        const command = args.at(-1) as Command;
+        const { createDir } = command.opts<{ createDir?: boolean }>();
+        return guarded(() => handlers.edit(context(command), { createDir: createDir === true }));
+      });
     verb(
       'write',
       `encrypt stdin into ${namespace.fileName} (one line when stdin is a terminal)`,
@@ -190,11 +245,30 @@ function buildProgram(io: Io, env: NodeJS.ProcessEnv, cwd: string, handlers: Han
         `\nEmpty input never replaces existing secrets unless --allow-empty is given (a failed command before the pipe sends nothing).`,
     )
       .option('--allow-empty', 'let empty input replace a file that holds secrets')
+      .option(...createDir)
       .action((...args: unknown[]) => {
         const command = args.at(-1) as Command;
-        const { allowEmpty } = command.opts<{ allowEmpty?: boolean }>();
-        return guarded(() => handlers.write(context(command), { allowEmpty: allowEmpty === true }));
+        const { allowEmpty, createDir } = command.opts<{ allowEmpty?: boolean; createDir?: boolean }>();
+        return guarded(() => handlers.write(context(command), { allowEmpty: allowEmpty === true, createDir: createDir === true }));
       });
+    verb(
+      'get',
+      `print one value of ${namespace.fileName}, for scripts`,
+      `\nA dotted path reaches into nested settings. Scalars print raw, mappings and lists as JSON.\n\nExamples:\n` +
+        `  PASSWORD=$(${invocation} get password${instance})\n  gitlab-secrets ldap get main.password`,
+      '<key>',
+    ).action((...args: unknown[]) => {
+      const command = args.at(-1) as Command;
+      const key = command.processedArgs[0] as string;
+      const target = { ...context(command), instance: namespace.instances ? (command.processedArgs[1] as string | undefined) : undefined };
+      return handlers.get(target, key);
+    });
+    verb(
+      'rotate',
+      `re-encrypt ${namespace.fileName} with the primary key, reading it with a rotated key if needed`,
+      `\nAfter moving encrypted_settings_key_base to rotated_encrypted_settings_key_base and setting a new one.\n\nExamples:\n` +
+        `  ${invocation} rotate${instance}\n  gitlab-secrets rotate --all`,
+    ).action((...args: unknown[]) => guarded(async () => void (await handlers.rotate(context(args.at(-1) as Command)))));
   }
   return program;
 }

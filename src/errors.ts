@@ -29,6 +29,10 @@ export const EXIT = {
   IO: 9,
   /** The file changed on disk while it was being edited: nothing saved. */
   CONFLICT: 10,
+  /** `get`: no such key; `rotate`: no such file. */
+  NOT_FOUND: 11,
+  /** `doctor` found a problem. */
+  PROBLEMS: 12,
   /** Interrupted by SIGHUP, SIGINT or SIGTERM (128 + signal number): nothing saved. */
   SIGHUP: 129,
   SIGINT: 130,
@@ -140,6 +144,12 @@ export class ConcurrentChangeError extends GitlabSecretsError {
       `${path} was changed by someone else while you were editing it: nothing saved. Run the edit again.`,
       EXIT.CONFLICT,
     );
+  }
+}
+
+export class NotFoundError extends GitlabSecretsError {
+  constructor(message: string) {
+    super(message, EXIT.NOT_FOUND);
   }
 }
 

@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { createDirectory } from '../fs/directory.ts';
 import { dirname } from 'node:path';
 import { locateTarget } from '../config/locate.ts';
 import type { LookupOptions, Target } from '../config/locate.ts';
@@ -27,7 +28,7 @@ export interface Opened {
  * Resolve the file and key, then check in GitLab's order (EncryptedCommandBase#validate_config): the
  * key base's length while resolving, then the directory, then the key.
  */
-export function openTarget(context: CommandContext): Opened {
+export function openTarget(context: CommandContext, options: { createDir?: boolean } = {}): Opened {
   const instance = instanceByName(context.namespace, context.instance);
   const target = locateTarget(context.namespace, context.lookup, instance);
   const file =
@@ -39,7 +40,11 @@ export function openTarget(context: CommandContext): Opened {
   try {
     isDirectory = statSync(dir).isDirectory();
   } catch {
-    throw new DirectoryMissingError(dir);
+    if (!options.createDir) throw new DirectoryMissingError(dir);
+    if (file === null) throw new MissingKeyError();
+    const owner = createDirectory(dir);
+    context.io.stderr.write(`note: created ${dir}${owner ? ` owned by ${owner}` : ''}\n`);
+    isDirectory = true;
   }
   if (!isDirectory) throw new ConfigError(`${dir} is not a directory. It should hold the encrypted settings files.`);
   if (file === null) throw new MissingKeyError();

@@ -14,8 +14,13 @@ const QUICK_RETURN_MS = 1000;
  * `gitlab-rake gitlab:<ns>:secret:edit` does, with the buffer kept out of the settings directory and
  * removed on every exit.
  */
-export async function edit(context: CommandContext): Promise<void> {
-  const { target, file } = openTarget(context);
+export interface EditOptions {
+  /** Create a missing settings directory. */
+  createDir?: boolean;
+}
+
+export async function edit(context: CommandContext, options: EditOptions = {}): Promise<void> {
+  const { target, file } = openTarget(context, { createDir: options.createDir === true });
   const { env } = context.lookup;
   const editor = env['EDITOR'];
   if (!editor || !editor.trim()) throw new NoEditorError(`${editCommand(context)} EDITOR=vim`);

@@ -10,6 +10,8 @@ import { checkContent, refuseContent } from './validate.ts';
 export interface WriteOptions {
   /** Let empty or blank input replace a file that holds secrets. */
   allowEmpty?: boolean;
+  /** Create a missing settings directory. */
+  createDir?: boolean;
 }
 
 /**
@@ -18,7 +20,7 @@ export interface WriteOptions {
  * that failed in a pipe (`gcloud … | gitlab-secrets smtp write`) sends nothing.
  */
 export async function write(context: CommandContext, options: WriteOptions = {}): Promise<void> {
-  const { file } = openTarget(context);
+  const { file } = openTarget(context, { createDir: options.createDir === true });
   const input = await readInput(context.io.stdin);
   if (isBlankBytes(input) && !options.allowEmpty && (await holdsSecrets(file))) {
     throw new InvalidContentError(

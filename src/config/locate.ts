@@ -25,6 +25,14 @@ export interface Target extends KeyBases {
   /** The encrypted file, absolute, symlink of its last component resolved. */
   path: string;
   environment: string;
+  /** Where each piece came from, for `doctor`. */
+  sources: {
+    /** The Rails root, when the lookup needed one. */
+    root?: string;
+    /** The gitlab.yml consulted (undefined with --file) and whether it exists. */
+    gitlabConfig?: { path: string; found: boolean };
+    secrets: string;
+  };
 }
 
 /**
@@ -37,20 +45,29 @@ export function locateTarget(namespace: Namespace, options: LookupOptions, insta
   const rootDir = (): string =>
     (root ??= findGitlabRoot({ explicit: options.gitlabRoot || options.env['GITLAB_ROOT'], cwd: options.cwd, standardRoots: options.standardRoots }));
 
-  const path = options.file
-    ? resolve(options.cwd, expandHome(options.file))
-    : settingsFilePath(namespace, readGitlabSection(options, environment, rootDir), rootDir(), () =>
-        instance === undefined ? undefined : redisSecretFile(rootDir(), environment, instance, options.env),
-      );
-  const secretsPath = options.secrets ? resolve(options.cwd, expandHome(options.secrets)) : join(rootDir(), 'config', 'secrets.yml');
-  return { path: resolveLastLink(path), environment, ...readKeyBases(secretsPath, environment) };
+  const sources: Target['sources'] = { secrets: '' };
+  let path: string;
+  if (options.file) {
+    path = resolve(options.cwd, expandHome(options.file));
+  } else {
+    const explicit = options.config || options.env['GITLAB_CONFIG'];
+    const configPath = explicit ? resolve(options.cwd, expandHome(explicit)) : join(rootDir(), 'config', 'gitlab.yml');
+    const gitlab = readGitlabSection(configPath, environment, options.env);
+    sources.gitlabConfig = { path: configPath, found: gitlab !== null };
+    path = settingsFilePath(namespace, gitlab ?? {}, rootDir(), () =>
+      instance === undefined ? undefined : redisSecretFile(rootDir(), environment, instance, options.env),
+    );
+  }
+  sources.secrets = options.secrets ? resolve(options.cwd, expandHome(options.secrets)) : join(rootDir(), 'config', 'secrets.yml');
+  if (root !== undefined) sources.root = root;
+  return { path: resolveLastLink(path), environment, sources, ...readKeyBases(sources.secrets, environment) };
 }
 
-function readGitlabSection(options: LookupOptions, environment: string, rootDir: () => string): Record<string, unknown> {
-  const explicit = options.config || options.env['GITLAB_CONFIG'];
-  const path = explicit ? resolve(options.cwd, expandHome(explicit)) : join(rootDir(), 'config', 'gitlab.yml');
-  const data = readYamlFile(path, { erb: true, env: options.env });
-  if (data !== null && data !== undefined && !isMap(data)) throw new ConfigError(`${path}: expected a mapping of environments`);
+/** The environment's section of gitlab.yml; null when the file does not exist. */
+function readGitlabSection(path: string, environment: string, env: NodeJS.ProcessEnv): Record<string, unknown> | null {
+  const data = readYamlFile(path, { erb: true, env });
+  if (data === undefined) return null;
+  if (data !== null && !isMap(data)) throw new ConfigError(`${path}: expected a mapping of environments`);
   // No gitlab.yml, or no section for this environment: nothing is configured, every default applies.
   const section = dig(data, environment);
   return isMap(section) ? section : {};

@@ -7,15 +7,15 @@ import { renderErb } from './erb.ts';
 export type YamlMap = Record<string, unknown>;
 
 /**
- * Read a YAML config file as Ruby's Psych reads it, after ERB when `erb` is set. Returns null when the
- * file does not exist; any other problem is one ConfigError naming the file.
+ * Read a YAML config file as Ruby's Psych reads it, after ERB when `erb` is set. Returns undefined when
+ * the file does not exist and null when it is empty; any other problem is one ConfigError naming the file.
  */
 export function readYamlFile(path: string, options: { erb?: boolean; env?: NodeJS.ProcessEnv } = {}): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new ConfigError(`Cannot read ${path}: ${describeIoError(error)}`);
   }
   if (options.erb) text = renderErb(text, path, options.env ?? process.env);

@@ -1,0 +1,58 @@
+import { existsSync } from 'node:fs';
+import type { LookupOptions } from '../config/locate.ts';
+import { DirectoryMissingError, EXIT, GitlabSecretsError, NotFoundError } from '../errors.ts';
+import type { Io } from '../io.ts';
+import { NAMESPACES } from '../namespaces.ts';
+import { openTarget } from './context.ts';
+import type { CommandContext } from './context.ts';
+import { commit } from '../signals.ts';
+
+export interface Rotated {
+  path: string;
+  /** 0: it was already readable with the primary key; n: with rotated key n. */
+  keyIndex: number;
+}
+
+/**
+ * Re-encrypt a file with the primary key after a key rotation: decrypt with the primary or a rotated
+ * key, write the same plaintext bytes back, atomically. Also rewrites a body an editor left a trailing
+ * newline on, which GitLab may not read.
+ */
+export async function rotate(context: CommandContext): Promise<Rotated> {
+  const { target, file } = openTarget(context);
+  const result = await file.read();
+  if (!result) throw new NotFoundError(`File '${target.path}' does not exist: nothing to re-encrypt.`);
+  await commit(() => file.write(result.plaintext));
+  const readBy = result.keyIndex === 0 ? 'the primary key' : `rotated key ${result.keyIndex}`;
+  context.io.stdout.write(`Re-encrypted ${target.path} with the primary key (it was readable with ${readBy}).\n`);
+  return { path: target.path, keyIndex: result.keyIndex };
+}
+
+/**
+ * `rotate --all`: re-encrypt every namespace file that exists (every Redis instance's file once).
+ * A failure on one file does not stop the others; the exit code is the first failure's.
+ */
+export async function rotateAll(lookup: LookupOptions, io: Io): Promise<number> {
+  const seen = new Set<string>();
+  let exitCode: number = EXIT.OK;
+  let rotated = 0;
+  for (const namespace of NAMESPACES) {
+    for (const instance of namespace.instances?.names ?? [undefined]) {
+      const context: CommandContext = { namespace, instance, lookup, io };
+      try {
+        const { target } = openTarget(context);
+        if (seen.has(target.path) || !existsSync(target.path)) continue;
+        seen.add(target.path);
+        await rotate(context);
+        rotated++;
+      } catch (error) {
+        if (!(error instanceof GitlabSecretsError)) throw error;
+        if (error instanceof DirectoryMissingError) continue; // nothing of this namespace to re-encrypt
+        io.stderr.write(`${namespace.name}${instance ? ` ${instance}` : ''}: ${error.message}\n`);
+        if (exitCode === EXIT.OK) exitCode = error.exitCode;
+      }
+    }
+  }
+  io.stdout.write(`Re-encrypted ${rotated} file${rotated === 1 ? '' : 's'}.\n`);
+  return exitCode;
+}
