@@ -1,13 +1,18 @@
-// Bundle the CLI into one ESM file: one file to read at start-up instead of hundreds of modules.
+// Bundle the CLI with esbuild. The entry holds what every command needs; each command's code is a
+// chunk loaded on first use (code splitting), so `show` never parses the editor, execa or tmp.
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
+rmSync(new URL('../dist/chunks', import.meta.url), { recursive: true, force: true });
 await build({
-  entryPoints: ['src/cli.ts'],
-  outfile: 'dist/gitlab-secrets.mjs',
+  entryPoints: { 'gitlab-secrets': 'src/cli.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
+  chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
+  splitting: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',

@@ -7,8 +7,15 @@ export interface Io {
   stderr: Writable;
 }
 
+/** The process's streams. stdin is looked up only when a command reads it: creating it costs start-up time. */
 export function processIo(): Io {
-  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+  return {
+    get stdin() {
+      return process.stdin;
+    },
+    stdout: process.stdout,
+    stderr: process.stderr,
+  };
 }
 
 /**

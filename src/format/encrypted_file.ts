@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { DecryptError, FileAccessError, InvalidMessageError } from '../errors.ts';
 import { writeFileAtomic } from '../fs/atomic_write.ts';
 import type { AtomicWriteResult } from '../fs/atomic_write.ts';
@@ -36,7 +36,8 @@ export class EncryptedFile {
   /** The raw body on disk, or null when the file does not exist. */
   async readBody(): Promise<Buffer | null> {
     try {
-      return await fs.readFile(this.contentPath);
+      // Synchronous: one small read, and cheaper at start-up than the promise machinery.
+      return readFileSync(this.contentPath);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return null;

@@ -39,47 +39,70 @@ export function encryptBody(plaintext: Uint8Array, key: Buffer): string {
  * key and a corrupt file are indistinguishable.
  */
 export function decryptBody(body: string | Buffer, keys: KeyRing): Decrypted {
-  let text = typeof body === 'string' ? body : body.toString('latin1');
-  const trailingNewline = text.endsWith('\n');
-  if (trailingNewline) text = text.slice(0, -1);
-  const [ciphertext, iv, authTag] = splitBody(text);
+  let bytes = typeof body === 'string' ? Buffer.from(body, 'latin1') : body;
+  const trailingNewline = bytes[bytes.length - 1] === 0x0a;
+  if (trailingNewline) bytes = bytes.subarray(0, -1);
+  const { ciphertext64, iv, authTag } = splitBody(bytes);
   for (let i = 0; i < keys.size; i++) {
-    const payload = openGcm(ciphertext, iv, authTag, keys.key(i));
+    const payload = openGcm(ciphertext64, iv, authTag, keys.key(i));
     if (payload) return { plaintext: unwrap(payload), keyIndex: i, trailingNewline };
   }
   throw new InvalidMessageError();
 }
 
-function splitBody(text: string): [Buffer, Buffer, Buffer] {
-  // Exactly three parts: Rails 7.1+ (current GitLab) rejects extra ones, where 6.1/7.0 ignored them.
-  const parts = text.split(SEPARATOR);
-  if (parts.length !== 3) throw new InvalidMessageError();
-  const [ciphertext, iv, authTag] = parts.map(strictDecode64) as [Buffer, Buffer, Buffer];
+/**
+ * `ciphertext--iv--tag`. Base64 has no `-`, so every part beyond the third, as Rails 7.1+ (current
+ * GitLab) rejects where 6.1/7.0 ignored it, ends up in a part that fails strict decoding. The ciphertext
+ * stays base64 here: openGcm decodes it piece by piece.
+ */
+function splitBody(bytes: Buffer): { ciphertext64: Buffer; iv: Buffer; authTag: Buffer } {
+  const first = bytes.indexOf(SEPARATOR);
+  const second = first < 0 ? -1 : bytes.indexOf(SEPARATOR, first + SEPARATOR.length);
+  if (second < 0) throw new InvalidMessageError();
+  const iv = strictDecode64(bytes.toString('latin1', first + SEPARATOR.length, second));
+  const authTag = strictDecode64(bytes.toString('latin1', second + SEPARATOR.length));
   // message_encryptor.rb checks the tag length itself: OpenSSL would accept a truncated tag.
-  if (iv.length !== IV_LENGTH || authTag.length !== AUTH_TAG_LENGTH) throw new InvalidMessageError();
-  return [ciphertext, iv, authTag];
+  if (!iv || !authTag || iv.length !== IV_LENGTH || authTag.length !== AUTH_TAG_LENGTH) throw new InvalidMessageError();
+  return { ciphertext64: bytes.subarray(0, first), iv, authTag };
 }
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$/;
 
 /**
  * Ruby's Base64.strict_decode64 (`unpack1("m0")`): standard alphabet, `=` padding, no line breaks, and
- * no stray bits in the last character. Node's decoder is lenient, so check the canonical form.
+ * no stray bits in the last character (hence the short lists before the padding). Node's decoder is
+ * lenient, so check the form first. Null when it is not strict base64.
  */
-function strictDecode64(text: string): Buffer {
-  const bytes = Buffer.from(text, 'base64');
-  if (bytes.toString('base64') !== text) throw new InvalidMessageError();
-  return bytes;
+function strictDecode64(text: string): Buffer | null {
+  return BASE64.test(text) ? Buffer.from(text, 'base64') : null;
 }
 
-function openGcm(ciphertext: Buffer, iv: Buffer, authTag: Buffer, key: Buffer): Buffer | null {
+/** Base64 characters decoded per step: a multiple of 4, so every piece but the last has no padding. */
+const PIECE = 64 * 1024;
+
+/**
+ * Decrypt base64 ciphertext piece by piece into one buffer: a 4 MB file never exists as a second
+ * base64 string nor as a decoded copy. Null when authentication fails: the plaintext is only returned
+ * after GCM has checked the tag.
+ */
+function openGcm(ciphertext64: Buffer, iv: Buffer, authTag: Buffer, key: Buffer): Buffer | null {
+  if (ciphertext64.length % 4 !== 0) throw new InvalidMessageError();
   const decipher = createDecipheriv(CIPHER, key, iv, { authTagLength: AUTH_TAG_LENGTH });
   decipher.setAuthTag(authTag);
-  const head = decipher.update(ciphertext);
+  const out = Buffer.allocUnsafe((ciphertext64.length / 4) * 3);
+  let length = 0;
+  for (let start = 0; start < ciphertext64.length; start += PIECE) {
+    const end = Math.min(start + PIECE, ciphertext64.length);
+    const piece = strictDecode64(ciphertext64.toString('latin1', start, end));
+    if (!piece || (end < ciphertext64.length && piece.length !== ((end - start) / 4) * 3)) throw new InvalidMessageError();
+    length += decipher.update(piece).copy(out, length);
+  }
   try {
-    const tail = decipher.final();
-    return tail.length === 0 ? head : Buffer.concat([head, tail]);
+    length += decipher.final().copy(out, length);
   } catch {
     return null;
   }
+  return out.subarray(0, length);
 }
 
 /**

@@ -34,10 +34,10 @@ interface Frame {
 }
 
 /** Throws the PsychError libyaml would raise for the first document of `text`. */
-export function checkLibyamlRules(text: string, events: readonly Event[]): void {
+export function checkLibyamlRules(text: string, events: readonly Event[], from: number, to: number): void {
   checkDirectives(text);
   if (!MAYBE_LINE_RULES.test(text)) return;
-  const regions = findRegions(text, events);
+  const regions = findRegions(text, events.slice(from, to));
   const lastEnd = regions.reduce((max, region) => Math.max(max, region.end), 0);
   const end = documentEnd(text, lastEnd);
   const explicitKeys = new Set<number>();

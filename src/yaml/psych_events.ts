@@ -14,8 +14,8 @@ import { PsychError } from './psych_error.ts';
 /** Ruby's Psych runs out of stack (SystemStackError) a little under 1000 nested collections. */
 export const MAX_NESTING_DEPTH = 500;
 export const NESTING_REASON = `the document nests collections more than ${MAX_NESTING_DEPTH} deep`;
-/** js-yaml counts every node it descends into; psych_load.ts applies MAX_NESTING_DEPTH itself. */
-const PARSER_MAX_DEPTH = MAX_NESTING_DEPTH * 4;
+/** js-yaml recurses per node and overflows the default stack near 1500 levels; psych_load.ts applies MAX_NESTING_DEPTH. */
+const PARSER_MAX_DEPTH = MAX_NESTING_DEPTH * 2;
 const MAX_PADDED_LINES = 64;
 const DOCUMENT_MARKER = /^(?:---|\.\.\.)(?=[ \t\r\n]|$)/gm;
 const DOCUMENT_MARKER_AT = /^(?:---|\.\.\.)(?=[ \t\r\n]|$)/;

@@ -102,13 +102,14 @@ function buildFirstDocument(text: string): YamlNode | undefined {
   let root: YamlNode | undefined;
   let end = events.length;
   let position = 0;
-  const attach = (node: YamlNode, keyStart = -1, keyEnd = -1): void => {
+  const attach = (node: YamlNode): void => {
     const parent = stack[stack.length - 1];
-    if (parent?.kind === 'mapping' && parent.children.length % 2 === 0 && keyStart >= 0) {
-      checkSimpleKeyLength(text, keyStart, keyEnd);
-    }
     if (parent) parent.children.push(node);
     else root = node;
+  };
+  const atKey = (): boolean => {
+    const parent = stack[stack.length - 1];
+    return parent?.kind === 'mapping' && parent.children.length % 2 === 0;
   };
   for (let index = start + 1; index < events.length; index++) {
     const event = events[index] as Event;
@@ -116,21 +117,21 @@ function buildFirstDocument(text: string): YamlNode | undefined {
       case EVENT_ID.SCALAR: {
         position = firstPosition(position, event.tagStart, event.anchorStart, event.valueStart);
         const tag = resolveTag(text, event.tagStart, event.tagEnd, handles);
-        const node: ScalarNode = {
+        if (event.valueStart >= 0 && atKey()) {
+          const quote = event.style === SCALAR_STYLE.SINGLE_QUOTED || event.style === SCALAR_STYLE.DOUBLE_QUOTED ? 1 : 0;
+          let keyStart = event.valueStart - quote;
+          if (event.tagStart >= 0) keyStart = Math.min(keyStart, event.tagStart);
+          if (event.anchorStart >= 0) keyStart = Math.min(keyStart, event.anchorStart - 1);
+          checkSimpleKeyLength(text, keyStart, event.valueEnd + quote);
+        }
+        attach({
           kind: 'scalar',
           offset: position,
           anchor: anchorName(text, event.anchorStart, event.anchorEnd, 'an anchor'),
           tag,
           value: getScalarValue(text, event),
           quoted: tag === undefined && event.style !== SCALAR_STYLE.PLAIN,
-        };
-        const quoted = event.style === SCALAR_STYLE.SINGLE_QUOTED || event.style === SCALAR_STYLE.DOUBLE_QUOTED;
-        if (event.valueStart < 0) attach(node);
-        else {
-          const starts = [event.tagStart, event.anchorStart - 1, event.valueStart - (quoted ? 1 : 0)];
-          const keyStart = Math.min(...starts.filter((offset) => offset >= 0));
-          attach(node, keyStart, event.valueEnd + (quoted ? 1 : 0));
-        }
+        });
         break;
       }
       case EVENT_ID.SEQUENCE:
@@ -150,11 +151,8 @@ function buildFirstDocument(text: string): YamlNode | undefined {
       }
       case EVENT_ID.ALIAS:
         position = firstPosition(position, event.anchorStart);
-        attach(
-          { kind: 'alias', offset: position, anchor: anchorName(text, event.anchorStart, event.anchorEnd, 'an alias') ?? '' },
-          event.anchorStart - 1,
-          event.anchorEnd,
-        );
+        if (atKey()) checkSimpleKeyLength(text, event.anchorStart - 1, event.anchorEnd);
+        attach({ kind: 'alias', offset: position, anchor: anchorName(text, event.anchorStart, event.anchorEnd, 'an alias') ?? '' });
         break;
       case EVENT_ID.POP:
         if (stack.length === 0) end = index;
@@ -166,7 +164,7 @@ function buildFirstDocument(text: string): YamlNode | undefined {
     }
     if (end !== events.length) break;
   }
-  checkLibyamlRules(text, events.slice(start, end + 1));
+  checkLibyamlRules(text, events, start, end + 1);
   return root;
 }
 
@@ -250,30 +248,53 @@ class ToRuby implements ClassLoader {
   }
 
   accept(node: YamlNode): unknown {
-    return this.acceptKey(node).value;
-  }
-
-  /** Psych's accept, also returning how the value behaves as a hash key. */
-  acceptKey(node: YamlNode): KeyInfo {
     try {
       switch (node.kind) {
         case 'scalar': {
           const scalar = this.deserialize(node);
+          if (node.anchor === undefined) return scalarValue(scalar);
           const key = scalarKey(scalar);
-          if (node.anchor !== undefined) this.anchors.set(node.anchor, { value: key.value, key });
-          return key;
+          this.anchors.set(node.anchor, { value: key.value, key });
+          return key.value;
         }
-        case 'alias': {
-          if (!this.aliases) throw new PsychError('alias', ALIASES_NOT_ENABLED);
-          const anchored = this.anchors.get(node.anchor);
-          if (!anchored) throw new PsychError('alias', `Unknown alias: ${node.anchor}`);
-          return anchored.key ?? objectKey(anchored.value);
-        }
+        case 'alias':
+          return this.resolveAlias(node).value;
         case 'sequence':
-          return objectKey(this.visitSequence(node));
+          return this.visitSequence(node);
         case 'mapping':
-          return objectKey(this.visitMapping(node));
+          return this.visitMapping(node);
       }
+    } catch (error) {
+      if (error instanceof PsychError && error.offset === undefined) error.offset = node.offset;
+      throw error;
+    }
+  }
+
+  /** accept for a node in key position: also how the key behaves in a Ruby Hash. */
+  acceptKey(node: YamlNode): KeyInfo {
+    if (node.kind === 'scalar' && node.anchor === undefined) {
+      try {
+        return scalarKey(this.deserialize(node));
+      } catch (error) {
+        if (error instanceof PsychError && error.offset === undefined) error.offset = node.offset;
+        throw error;
+      }
+    }
+    if (node.kind === 'alias') {
+      const anchored = this.resolveAlias(node);
+      return anchored.key ?? objectKey(anchored.value);
+    }
+    const value = this.accept(node);
+    if (node.kind === 'scalar' && node.anchor !== undefined) return this.anchors.get(node.anchor)?.key ?? objectKey(value);
+    return objectKey(value);
+  }
+
+  private resolveAlias(node: AliasNode): Anchored {
+    try {
+      if (!this.aliases) throw new PsychError('alias', ALIASES_NOT_ENABLED);
+      const anchored = this.anchors.get(node.anchor);
+      if (!anchored) throw new PsychError('alias', `Unknown alias: ${node.anchor}`);
+      return anchored;
     } catch (error) {
       if (error instanceof PsychError && error.offset === undefined) error.offset = node.offset;
       throw error;
@@ -519,6 +540,22 @@ function setKey(target: Record<string, unknown>, key: string, value: unknown): v
   }
 }
 
+/** The JavaScript value of a Ruby scalar. */
+function scalarValue(scalar: RubyScalar): unknown {
+  switch (scalar.type) {
+    case 'nil':
+      return null;
+    case 'int': {
+      const safe = scalar.value <= BigInt(Number.MAX_SAFE_INTEGER) && scalar.value >= BigInt(Number.MIN_SAFE_INTEGER);
+      return safe ? Number(scalar.value) : scalar.value;
+    }
+    case 'binary':
+      return Buffer.from(scalar.value);
+    default:
+      return scalar.value;
+  }
+}
+
 /** The JavaScript value of a Ruby scalar, and its `to_s` as a hash key. */
 function scalarKey(scalar: RubyScalar): KeyInfo {
   switch (scalar.type) {
@@ -546,11 +583,12 @@ function scalarKey(scalar: RubyScalar): KeyInfo {
 }
 
 function objectKey(value: unknown): KeyInfo {
-  return { name: rubyInspect(value, 0, new Set()), isString: false, value };
+  return { name: rubyInspect(value, { left: 1000 }, new Set()), isString: false, value };
 }
 
-/** Roughly Ruby's #inspect, the `to_s` of a collection used as a hash key. */
-function rubyInspect(value: unknown, depth: number, seen: Set<unknown>): string {
+/** Roughly Ruby's #inspect, the `to_s` of a collection used as a hash key (cut short when long). */
+function rubyInspect(value: unknown, budget: { left: number }, seen: Set<unknown>): string {
+  budget.left--;
   if (value === null) return 'nil';
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number') return Number.isInteger(value) ? String(value) : rubyFloatToS(value);
@@ -559,13 +597,18 @@ function rubyInspect(value: unknown, depth: number, seen: Set<unknown>): string 
   if (value instanceof Uint8Array) return JSON.stringify(Buffer.from(value).toString('latin1'));
   if (typeof value !== 'object') return String(value);
   const array = Array.isArray(value);
-  if (seen.has(value) || depth > 32) return array ? '[...]' : '{...}';
+  if (seen.has(value) || budget.left <= 0) return array ? '[...]' : '{...}';
   seen.add(value);
-  const inner = array
-    ? value.map((item) => rubyInspect(item, depth + 1, seen)).join(', ')
-    : Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}=>${rubyInspect(v, depth + 1, seen)}`).join(', ');
+  const parts: string[] = [];
+  for (const [k, v] of array ? value.entries() : Object.entries(value)) {
+    if (budget.left <= 0) {
+      parts.push('...');
+      break;
+    }
+    parts.push(array ? rubyInspect(v, budget, seen) : `${JSON.stringify(k)}=>${rubyInspect(v, budget, seen)}`);
+  }
   seen.delete(value);
-  return array ? `[${inner}]` : `{${inner}}`;
+  return array ? `[${parts.join(', ')}]` : `{${parts.join(', ')}}`;
 }
 
 function rubyClassName(value: unknown): string {

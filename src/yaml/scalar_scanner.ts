@@ -25,6 +25,8 @@ const NIL: RubyScalar = { type: 'nil' };
 const TRUE: RubyScalar = { type: 'bool', value: true };
 const FALSE: RubyScalar = { type: 'bool', value: false };
 
+// A shortcut: nothing before INTEGER_LEGACY matches a plain decimal.
+const PLAIN_DECIMAL = /^(?:0|[1-9][0-9]{0,15})$/;
 // Ruby's \s is ASCII-only and its [[:alpha:]] is Unicode Alphabetic.
 const STRING_START = /^[^0-9.:-]?[\p{Alphabetic}_ \t\n\v\f\r!@#$%^&*(){}<>|/\\~;=]+/u;
 const STARTS_NOT_YTONF = /^[^ytonf~]/iu;
@@ -49,6 +51,7 @@ const INTEGER_LEGACY =
 /** Psych::ScalarScanner#tokenize for an untagged plain scalar (or a tagged one Psych does not know). */
 export function tokenize(text: string, loader: ClassLoader): RubyScalar {
   if (text === '') return NIL;
+  if (PLAIN_DECIMAL.test(text)) return { type: 'int', value: BigInt(text) };
   const str: RubyScalar = { type: 'str', value: text };
   if (text.includes('\n') || STRING_START.test(text)) {
     if (longerThanFiveCharacters(text)) return str;

@@ -96,3 +96,13 @@ test('a JSON string payload and a 16-byte IV are read as Rails would', () => {
   assert.equal(decryptBody(sealed(Buffer.from('"a: \\u00fc\\n"')), ring).plaintext.toString(), 'a: ü\n');
   assert.throws(() => decryptBody(sealed(dumpString(Buffer.from('x')), Buffer.alloc(16, 2)), ring), InvalidMessageError);
 });
+
+test('a large body decrypts across decoding pieces, and padding inside it is refused', () => {
+  const plaintext = Buffer.alloc(300_000, 'a');
+  const body = encryptBody(plaintext, ring.key(0));
+  assert.ok(decryptBody(body, ring).plaintext.equals(plaintext));
+  // '==' at the end of the first 64 KiB piece: a lenient decoder would stop or skip there
+  const padded = `${body.slice(0, 65534)}==${body.slice(65536)}`;
+  assert.throws(() => decryptBody(padded, ring), InvalidMessageError);
+  assert.throws(() => decryptBody(`${body.slice(0, 100)}\n${body.slice(101)}`, ring), InvalidMessageError);
+});
