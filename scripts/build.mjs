@@ -7,7 +7,7 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 
 rmSync(new URL('../dist/chunks', import.meta.url), { recursive: true, force: true });
 await build({
-  entryPoints: { 'gitlab-secrets': 'src/cli.ts' },
+  entryPoints: { 'gitlab-secrets': 'src/cli.ts', prefetch: 'src/prefetch.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
   chunkNames: 'chunks/[name]-[hash]',

@@ -9,6 +9,12 @@ export interface Io {
 
 /** The process's streams. stdin is looked up only when a command reads it: creating it costs start-up time. */
 export function processIo(): Io {
+  // A reader that stops early (`gitlab-secrets smtp show | head -1`) is not an error of ours: end
+  // quietly instead of Node's unhandled-error stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   return {
     get stdin() {
       return process.stdin;

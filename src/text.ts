@@ -16,8 +16,15 @@ export function decodeUtf8(bytes: Uint8Array): string | null {
   }
 }
 
+const ASCII_SPACE = new Set([0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20]);
+
 /** Blank plaintext bytes: GitLab's `encrypted.read.presence` is nil for them. */
 export function isBlankBytes(bytes: Uint8Array): boolean {
+  // Settings start with a letter or `#` within a few bytes: answer without decoding megabytes.
+  for (const byte of bytes) {
+    if (byte >= 0x80) break;
+    if (!ASCII_SPACE.has(byte)) return false;
+  }
   const text = decodeUtf8(bytes);
   return text !== null && isBlank(text);
 }

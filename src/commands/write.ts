@@ -38,7 +38,7 @@ async function holdsSecrets(file: EncryptedFile): Promise<boolean> {
   const body = await file.readBody();
   if (body === null || body.length === 0) return false;
   try {
-    return !isBlankBytes(file.decrypt(body).plaintext);
+    return !isBlankBytes((await file.decrypt(body)).plaintext);
   } catch {
     return true;
   }

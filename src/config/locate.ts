@@ -40,10 +40,9 @@ export interface Target extends KeyBases {
  * open it.
  */
 export function locateTarget(namespace: Namespace, options: LookupOptions, instance?: string): Target {
-  const environment = options.environment || options.env['RAILS_ENV'] || 'production';
+  const environment = environmentOf(options);
   let root: string | undefined;
-  const rootDir = (): string =>
-    (root ??= findGitlabRoot({ explicit: options.gitlabRoot || options.env['GITLAB_ROOT'], cwd: options.cwd, standardRoots: options.standardRoots }));
+  const rootDir = (): string => (root ??= rootOf(options));
 
   const sources: Target['sources'] = { secrets: '' };
   let path: string;
@@ -58,9 +57,23 @@ export function locateTarget(namespace: Namespace, options: LookupOptions, insta
       instance === undefined ? undefined : redisSecretFile(rootDir(), environment, instance, options.env),
     );
   }
-  sources.secrets = options.secrets ? resolve(options.cwd, expandHome(options.secrets)) : join(rootDir(), 'config', 'secrets.yml');
+  sources.secrets = secretsPathOf(options, rootDir);
   if (root !== undefined) sources.root = root;
   return { path: resolveLastLink(path), environment, sources, ...readKeyBases(sources.secrets, environment) };
+}
+
+/** --environment, else $RAILS_ENV, else production (every documented admin command uses production). */
+export function environmentOf(options: LookupOptions): string {
+  return options.environment || options.env['RAILS_ENV'] || 'production';
+}
+
+/** --secrets, else <root>/config/secrets.yml. */
+export function secretsPathOf(options: LookupOptions, rootDir: () => string = () => rootOf(options)): string {
+  return options.secrets ? resolve(options.cwd, expandHome(options.secrets)) : join(rootDir(), 'config', 'secrets.yml');
+}
+
+function rootOf(options: LookupOptions): string {
+  return findGitlabRoot({ explicit: options.gitlabRoot || options.env['GITLAB_ROOT'], cwd: options.cwd, standardRoots: options.standardRoots });
 }
 
 /** The environment's section of gitlab.yml; null when the file does not exist. */

@@ -3,7 +3,7 @@ import { DecryptError, FileAccessError, InvalidMessageError } from '../errors.ts
 import { writeFileAtomic } from '../fs/atomic_write.ts';
 import type { AtomicWriteResult } from '../fs/atomic_write.ts';
 import { KeyRing } from './key_generator.ts';
-import { decryptBody, encryptBody } from './message_encryptor.ts';
+import { decryptBodyAsync, encryptBody } from './message_encryptor.ts';
 import type { Decrypted } from './message_encryptor.ts';
 
 export interface EncryptedFileOptions {
@@ -51,9 +51,9 @@ export class EncryptedFile {
     return body === null ? null : this.decrypt(body);
   }
 
-  decrypt(body: Buffer): ReadResult {
+  async decrypt(body: Buffer): Promise<ReadResult> {
     try {
-      return { ...decryptBody(body, this.keys), body };
+      return { ...(await decryptBodyAsync(body, this.keys)), body };
     } catch (error) {
       if (error instanceof InvalidMessageError) throw new DecryptError(this.contentPath);
       throw error;
@@ -62,7 +62,7 @@ export class EncryptedFile {
 
   /** Encrypt with the primary key and replace the file atomically. */
   async write(plaintext: Uint8Array): Promise<AtomicWriteResult> {
-    const body = encryptBody(plaintext, this.keys.key(0));
+    const body = encryptBody(plaintext, await this.keys.keyAsync(0));
     try {
       return await writeFileAtomic(this.contentPath, Buffer.from(body, 'latin1'));
     } catch (error) {

@@ -1,4 +1,4 @@
-import { pbkdf2Sync } from 'node:crypto';
+import { pbkdf2, pbkdf2Sync } from 'node:crypto';
 import { BaseKeyTooSmallError } from '../errors.ts';
 import { isBlank } from '../text.ts';
 
@@ -17,8 +17,34 @@ const DIGEST = 'sha1';
  */
 export function deriveKey(keyBase: string): Buffer {
   checkKeyBase(keyBase);
-  return pbkdf2Sync(Buffer.from(keyBase, 'utf8'), SALT, ITERATIONS, KEY_LENGTH, DIGEST);
+  const known = derived.get(keyBase);
+  if (known instanceof Buffer) return known;
+  const key = pbkdf2Sync(Buffer.from(keyBase, 'utf8'), SALT, ITERATIONS, KEY_LENGTH, DIGEST);
+  derived.set(keyBase, key);
+  return key;
 }
+
+/**
+ * The same key, derived on libuv's thread pool so the CLI can load and parse while PBKDF2 runs (it is
+ * most of a `show`). Started early by the CLI's prefetch; a later call for the same key base shares it.
+ */
+export function deriveKeyAsync(keyBase: string): Promise<Buffer> {
+  checkKeyBase(keyBase);
+  const known = derived.get(keyBase);
+  if (known) return Promise.resolve(known);
+  const pending = new Promise<Buffer>((resolve, reject) =>
+    pbkdf2(Buffer.from(keyBase, 'utf8'), SALT, ITERATIONS, KEY_LENGTH, DIGEST, (error, key) => (error ? reject(error) : resolve(key))),
+  );
+  derived.set(keyBase, pending);
+  pending.then(
+    (key) => derived.set(keyBase, key),
+    () => derived.delete(keyBase),
+  );
+  return pending;
+}
+
+/** Keys derived in this process, by key base: each at most once, whoever asks. */
+const derived = new Map<string, Buffer | Promise<Buffer>>();
 
 /**
  * The primary key base and the rotated ones, each derived at most once and only when asked for: a file
@@ -26,7 +52,6 @@ export function deriveKey(keyBase: string): Buffer {
  */
 export class KeyRing {
   private readonly bases: readonly string[];
-  private readonly derived: Buffer[] = [];
 
   constructor(primary: string, rotated: readonly string[] = []) {
     // Check every base up front, as GitLab does when it builds the encryptor, so a bad rotated base is
@@ -41,9 +66,17 @@ export class KeyRing {
 
   /** Key `i`: 0 is the primary, 1.. the rotated keys in order. */
   key(i: number): Buffer {
+    return deriveKey(this.base(i));
+  }
+
+  keyAsync(i: number): Promise<Buffer> {
+    return deriveKeyAsync(this.base(i));
+  }
+
+  private base(i: number): string {
     const base = this.bases[i];
     if (base === undefined) throw new RangeError(`no key ${i}`);
-    return (this.derived[i] ??= deriveKey(base));
+    return base;
   }
 }
 

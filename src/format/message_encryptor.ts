@@ -39,15 +39,34 @@ export function encryptBody(plaintext: Uint8Array, key: Buffer): string {
  * key and a corrupt file are indistinguishable.
  */
 export function decryptBody(body: string | Buffer, keys: KeyRing): Decrypted {
-  let bytes = typeof body === 'string' ? Buffer.from(body, 'latin1') : body;
-  const trailingNewline = bytes[bytes.length - 1] === 0x0a;
-  if (trailingNewline) bytes = bytes.subarray(0, -1);
-  const { ciphertext64, iv, authTag } = splitBody(bytes);
+  const parts = splitBody(body);
   for (let i = 0; i < keys.size; i++) {
-    const payload = openGcm(ciphertext64, iv, authTag, keys.key(i));
-    if (payload) return { plaintext: unwrap(payload), keyIndex: i, trailingNewline };
+    const decrypted = open(parts, keys.key(i), i);
+    if (decrypted) return decrypted;
   }
   throw new InvalidMessageError();
+}
+
+/** decryptBody, deriving keys on the thread pool (and sharing a derivation already under way). */
+export async function decryptBodyAsync(body: string | Buffer, keys: KeyRing): Promise<Decrypted> {
+  const parts = splitBody(body);
+  for (let i = 0; i < keys.size; i++) {
+    const decrypted = open(parts, await keys.keyAsync(i), i);
+    if (decrypted) return decrypted;
+  }
+  throw new InvalidMessageError();
+}
+
+interface BodyParts {
+  ciphertext64: Buffer;
+  iv: Buffer;
+  authTag: Buffer;
+  trailingNewline: boolean;
+}
+
+function open(parts: BodyParts, key: Buffer, keyIndex: number): Decrypted | null {
+  const payload = openGcm(parts.ciphertext64, parts.iv, parts.authTag, key);
+  return payload && { plaintext: unwrap(payload), keyIndex, trailingNewline: parts.trailingNewline };
 }
 
 /**
@@ -55,7 +74,10 @@ export function decryptBody(body: string | Buffer, keys: KeyRing): Decrypted {
  * GitLab) rejects where 6.1/7.0 ignored it, ends up in a part that fails strict decoding. The ciphertext
  * stays base64 here: openGcm decodes it piece by piece.
  */
-function splitBody(bytes: Buffer): { ciphertext64: Buffer; iv: Buffer; authTag: Buffer } {
+function splitBody(body: string | Buffer): BodyParts {
+  let bytes = typeof body === 'string' ? Buffer.from(body, 'latin1') : body;
+  const trailingNewline = bytes[bytes.length - 1] === 0x0a;
+  if (trailingNewline) bytes = bytes.subarray(0, -1);
   const first = bytes.indexOf(SEPARATOR);
   const second = first < 0 ? -1 : bytes.indexOf(SEPARATOR, first + SEPARATOR.length);
   if (second < 0) throw new InvalidMessageError();
@@ -63,7 +85,7 @@ function splitBody(bytes: Buffer): { ciphertext64: Buffer; iv: Buffer; authTag: 
   const authTag = strictDecode64(bytes.toString('latin1', second + SEPARATOR.length));
   // message_encryptor.rb checks the tag length itself: OpenSSL would accept a truncated tag.
   if (!iv || !authTag || iv.length !== IV_LENGTH || authTag.length !== AUTH_TAG_LENGTH) throw new InvalidMessageError();
-  return { ciphertext64: bytes.subarray(0, first), iv, authTag };
+  return { ciphertext64: bytes.subarray(0, first), iv, authTag, trailingNewline };
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$/;

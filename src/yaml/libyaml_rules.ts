@@ -29,24 +29,29 @@ type Zone = { kind: 'plain' | 'block'; indent: number } | undefined;
 
 interface Frame {
   flow: boolean;
+  bracketed: boolean;
   start: number;
   lastEnd: number;
 }
 
-/** Throws the PsychError libyaml would raise for the first document of `text`. */
-export function checkLibyamlRules(text: string, events: readonly Event[], from: number, to: number): void {
+/**
+ * Throws the PsychError libyaml would raise for the first document of `text`, given its events
+ * and the offset where libyaml stops reading (the next document marker, or the first character
+ * of a line less indented than the root collection).
+ */
+export function checkLibyamlRules(text: string, events: readonly Event[], end: number): void {
   checkDirectives(text);
   if (!MAYBE_LINE_RULES.test(text)) return;
-  const regions = findRegions(text, events.slice(from, to));
-  const lastEnd = regions.reduce((max, region) => Math.max(max, region.end), 0);
-  const end = documentEnd(text, lastEnd);
+  const regions = findRegions(text, events);
   const explicitKeys = new Set<number>();
   let zone: Zone;
   let next = 0;
   let lineStart = 0;
-  while (lineStart <= end && lineStart < text.length) {
+  while (lineStart < end) {
     let lineEnd = lineStart;
     while (lineEnd < text.length && text[lineEnd] !== '\n' && text[lineEnd] !== '\r') lineEnd++;
+    // The line libyaml stops in: only the blanks before `end` were read as such.
+    if (lineEnd > end) lineEnd = end;
     while (next < regions.length && (regions[next] as Region).end <= lineStart) {
       zone = zoneAfter(text, regions[next] as Region);
       next++;
@@ -122,7 +127,9 @@ function findRegions(text: string, events: readonly Event[]): Region[] {
       case EVENT_ID.SEQUENCE:
       case EVENT_ID.MAPPING: {
         const flow = event.style === COLLECTION_STYLE.FLOW;
-        frames.push({ flow, start: event.start, lastEnd: event.start + 1 });
+        // js-yaml opens an unbracketed flow mapping for a pair inside a flow sequence ([a: 1]).
+        const bracketed = text[event.start] === '[' || text[event.start] === '{';
+        frames.push({ flow, bracketed, start: event.start, lastEnd: event.start + 1 });
         if (flow) flowFrames++;
         else blockColumns.push(column(text, event.start));
         break;
@@ -135,7 +142,7 @@ function findRegions(text: string, events: readonly Event[]): Region[] {
           break;
         }
         flowFrames--;
-        const end = closingBracket(text, frame.lastEnd);
+        const end = frame.bracketed ? closingBracket(text, frame.lastEnd) : frame.lastEnd;
         if (flowFrames > 0) touch(end);
         else regions.push({ kind: 'flow', start: frame.start, end, indent: 0 });
         break;
@@ -158,14 +165,6 @@ function closingBracket(text: string, from: number): number {
     index++;
   }
   return text.length;
-}
-
-/** Psych stops after the first document: lines past the next document marker do not count. */
-function documentEnd(text: string, from: number): number {
-  const marker = /^(?:---|\.\.\.)(?=[ \t\r\n]|$)/gm;
-  marker.lastIndex = from;
-  const match = marker.exec(text);
-  return match ? match.index : text.length;
 }
 
 function zoneAfter(text: string, region: Region): Zone {

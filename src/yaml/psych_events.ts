@@ -1,14 +1,15 @@
-import { EVENT_ID, SCALAR_STYLE, YAMLException, parseEvents } from 'js-yaml';
+import { COLLECTION_STYLE, EVENT_ID, SCALAR_STYLE, YAMLException, parseEvents } from 'js-yaml';
 import type { Event } from 'js-yaml';
 import { PsychError } from './psych_error.ts';
 
-// js-yaml's parser is stricter than libyaml's in two places that real GitLab files hit:
+// js-yaml's parser is stricter than libyaml's in places that real GitLab files hit:
 // - a tab between tokens ("key:\t[a, b]", "[a,\tb]") makes js-yaml report "deficient
 //   indentation" inside flow collections;
 // - continuation lines of flow collections and quoted scalars must be indented past their parent
-//   ("hosts: [\n  a,\n]"), which libyaml does not require.
+//   ("hosts: [\n  a,\n]"), which libyaml does not require;
+// - an alias key right before its colon ("*base: x").
 // So js-yaml parses a copy with tabs turned into spaces (libyaml's own tab rules are enforced on
-// the original by libyaml_rules.ts) and with spaces inserted before lines it finds deficient. Events
+// the original by libyaml_rules.ts) and with spaces inserted where needed. Events
 // come back with offsets into the original text; every scalar value is read from the original.
 
 /** Ruby's Psych runs out of stack (SystemStackError) a little under 1000 nested collections. */
@@ -16,23 +17,70 @@ export const MAX_NESTING_DEPTH = 500;
 export const NESTING_REASON = `the document nests collections more than ${MAX_NESTING_DEPTH} deep`;
 /** js-yaml recurses per node and overflows the default stack near 1500 levels; psych_load.ts applies MAX_NESTING_DEPTH. */
 const PARSER_MAX_DEPTH = MAX_NESTING_DEPTH * 2;
-const MAX_PADDED_LINES = 64;
+/** Each padded line costs a whole new parse: allow fewer for big documents. */
+function maxPaddedLines(length: number): number {
+  return Math.max(4, Math.min(64, Math.floor(20_000_000 / Math.max(length, 1))));
+}
 const DOCUMENT_MARKER = /^(?:---|\.\.\.)(?=[ \t\r\n]|$)/gm;
 const DOCUMENT_MARKER_AT = /^(?:---|\.\.\.)(?=[ \t\r\n]|$)/;
 
 /**
- * Events of the first document only: Psych.parse returns at the end of the first document, so
- * a broken second document must not matter. Throws PsychError with offsets into `text`.
+ * Events of the first document, and where libyaml stops reading: Psych.parse returns at the end of
+ * the first document, so a broken second document must not matter. Throws PsychError with
+ * offsets into `text`.
  */
-export function firstDocumentEvents(text: string): Event[] {
+export function firstDocumentEvents(text: string): { events: Event[]; end: number } {
   try {
-    return parseLikeLibyaml(text);
+    return { events: parseLikeLibyaml(text), end: firstDocumentEnd(text) ?? text.length };
   } catch (error) {
-    const end = firstDocumentEnd(text);
     const offset = error instanceof PsychError ? error.offset : undefined;
-    if (end === undefined || offset === undefined || offset < end) throw error;
-    return parseLikeLibyaml(text.slice(0, end));
+    if (offset === undefined) throw error;
+    const end = firstDocumentEnd(text);
+    if (end !== undefined && offset >= end) return { events: parseLikeLibyaml(text.slice(0, end)), end };
+    const dedented = afterDedentedRoot(text, offset, (error as PsychError).reason);
+    if (dedented) return { events: dedented, end: offset };
+    throw error;
   }
+}
+
+/**
+ * " a: 1\nb: 2": the root mapping (column 1) ends at the less indented line, and libyaml ends
+ * the first document there; Psych returns it before the parser objects to the rest. js-yaml
+ * reports the rest as an error. libyaml does scan the first token of that line, though.
+ */
+function afterDedentedRoot(text: string, offset: number, reason: string): Event[] | undefined {
+  if (reason !== 'end of the stream or a document separator is expected') return undefined;
+  let lineStart = offset;
+  while (lineStart > 0 && text[lineStart - 1] === ' ') lineStart--;
+  if (lineStart > 0 && text[lineStart - 1] !== '\n' && text[lineStart - 1] !== '\r') return undefined;
+  let events: Event[];
+  try {
+    events = parseLikeLibyaml(text.slice(0, lineStart));
+  } catch {
+    return undefined;
+  }
+  const root = events[events.findIndex((event) => event.type === EVENT_ID.DOCUMENT) + 1];
+  if (root?.type !== EVENT_ID.MAPPING && root?.type !== EVENT_ID.SEQUENCE) return undefined;
+  if (root.style !== COLLECTION_STYLE.BLOCK || offset - lineStart >= root.start - startOfLine(text, root.start)) return undefined;
+  const first = text[offset];
+  if (first === '`' || first === '@') {
+    throw new PsychError('syntax', 'found character that cannot start any token while scanning for the next token', offset);
+  }
+  if ((first === '"' || first === "'") && !closesQuote(text, offset)) {
+    throw new PsychError('syntax', 'found unexpected end of stream while scanning a quoted scalar', offset);
+  }
+  return events;
+}
+
+function closesQuote(text: string, start: number): boolean {
+  const quote = text[start];
+  for (let index = start + 1; index < text.length; index++) {
+    const ch = text[index];
+    if (quote === '"' && ch === '\\') index++;
+    else if (ch === quote && quote === "'" && text[index + 1] === "'") index++;
+    else if (ch === quote) return true;
+  }
+  return false;
 }
 
 const CONTENT_LINE = /^(?!%)[ \t]*[^ \t\r\n#]/m;
@@ -78,9 +126,24 @@ interface Insertion {
   count: number;
 }
 
+// libyaml ends an alias name at any character outside [0-9A-Za-z_-], so "*base: x" has the key
+// *base; js-yaml would read an alias named "base:".
+const ALIAS_BEFORE_COLON = /(^|[ \t\r\n[\]{},])(\*[0-9A-Za-z_-]+)(?=:(?:[ \t\r\n]|$))/gm;
+
 function parsePadded(text: string): Event[] {
-  let current = text;
   const insertions: Insertion[] = [];
+  let current = text;
+  if (text.includes('*')) {
+    current = '';
+    let from = 0;
+    for (const match of text.matchAll(ALIAS_BEFORE_COLON)) {
+      const at = match.index + (match[1] ?? '').length + (match[2] ?? '').length;
+      current += `${text.slice(from, at)} `;
+      insertions.push({ at: current.length - 1, count: 1 });
+      from = at;
+    }
+    current += text.slice(from);
+  }
   for (;;) {
     try {
       const events = parseEvents(current, { maxDepth: PARSER_MAX_DEPTH });
@@ -94,7 +157,7 @@ function parsePadded(text: string): Event[] {
       const paddable =
         error.reason === 'deficient indentation' &&
         position !== undefined &&
-        insertions.length < MAX_PADDED_LINES &&
+        insertions.length < maxPaddedLines(current.length) &&
         !DOCUMENT_MARKER_AT.test(current.slice(lineStart, lineStart + 4));
       if (!paddable) throw new PsychError('syntax', error.reason, original);
       const wanted = indentationOfPreviousLine(current, lineStart) + 1 - leadingSpaces(current, lineStart);

@@ -1,5 +1,5 @@
 import { EVENT_ID, SCALAR_STYLE, getScalarValue } from 'js-yaml';
-import type { Event } from 'js-yaml';
+import type { Event, ScalarEvent } from 'js-yaml';
 import { PsychError, disallowedClass, rubyError } from './psych_error.ts';
 import { rubyFloatOf, rubyFloatToS, tokenize } from './scalar_scanner.ts';
 import type { ClassLoader, RubyScalar } from './scalar_scanner.ts';
@@ -85,7 +85,7 @@ function checkCharacters(text: string): void {
 }
 
 function buildFirstDocument(text: string): YamlNode | undefined {
-  const events = firstDocumentEvents(text);
+  const { events, end: documentEnd } = firstDocumentEvents(text);
   const start = events.findIndex((event) => event.type === EVENT_ID.DOCUMENT);
   if (start === -1) return undefined;
   const documentEvent = events[start];
@@ -129,7 +129,7 @@ function buildFirstDocument(text: string): YamlNode | undefined {
           offset: position,
           anchor: anchorName(text, event.anchorStart, event.anchorEnd, 'an anchor'),
           tag,
-          value: getScalarValue(text, event),
+          value: scalarText(text, event),
           quoted: tag === undefined && event.style !== SCALAR_STYLE.PLAIN,
         });
         break;
@@ -164,8 +164,17 @@ function buildFirstDocument(text: string): YamlNode | undefined {
     }
     if (end !== events.length) break;
   }
-  checkLibyamlRules(text, events, start, end + 1);
+  checkLibyamlRules(text, events.slice(start, end + 1), documentEnd);
   return root;
+}
+
+function scalarText(text: string, event: ScalarEvent): string {
+  const value = getScalarValue(text, event);
+  const block = event.style === SCALAR_STYLE.LITERAL_BLOCK || event.style === SCALAR_STYLE.FOLDED_BLOCK;
+  if (!block || event.valueEnd <= event.valueStart || !value.endsWith('\n')) return value;
+  // libyaml only keeps a final line break that is really there; js-yaml adds one at the end of input.
+  const last = text[event.valueEnd - 1];
+  return last === '\n' || last === '\r' ? value : value.slice(0, -1);
 }
 
 /** libyaml forgets a possible simple key 1024 characters after it starts (scanner.c stale_simple_keys). */

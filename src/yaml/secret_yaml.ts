@@ -21,9 +21,13 @@ const SECRET_OPTIONS = { aliases: false, permittedClasses: ['Symbol'] } as const
  * 2^53 are bigints. Never throws.
  */
 export function checkSecretYaml(bytes: Uint8Array): SecretYamlCheck {
-  const badByte = findInvalidUtf8(bytes);
-  if (badByte) return { kind: 'invalid', reason: syntaxReason(badByte.reason, byteLocation(bytes, badByte.offset)) };
-  const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    const badByte = findInvalidUtf8(bytes) ?? { offset: 0, reason: 'invalid UTF-8' };
+    return { kind: 'invalid', reason: syntaxReason(badByte.reason, byteLocation(bytes, badByte.offset)) };
+  }
   let value: unknown;
   try {
     value = psychLoad(text, SECRET_OPTIONS);
