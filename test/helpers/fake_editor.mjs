@@ -4,9 +4,9 @@
  * test also proves that an EDITOR with arguments works (GitLab issue 431339). The file to edit is the
  * last argument. It acts in this order, each step only when its variable is set:
  *
- * 1. FAKE_EDITOR_RECORD=<path>: copy the buffer it was given to <path>, then write its own arguments
- *    (a JSON array, the buffer path last) to `<path>.argv.json`. The JSON file appears last and
- *    atomically, so a test can poll for it to know the editor is running.
+ * 1. FAKE_EDITOR_RECORD=<path>: copy the buffer it was given to <path>, then write its own argv as a
+ *    JSON array (this script's path, its arguments, the buffer path last) to `<path>.argv.json`. That
+ *    file appears last and atomically, so a test can poll for it to know the editor is running.
  * 2. FAKE_EDITOR_WRITE=<path>: replace the buffer's bytes with that file's bytes (in place).
  * 3. FAKE_EDITOR_APPEND=<text>: append the text to the buffer.
  * 4. FAKE_EDITOR_SLEEP_MS=<n>: wait, after acting, so a test can interrupt an edit in progress.
@@ -17,8 +17,9 @@
 import { appendFileSync, copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-const args = process.argv.slice(2);
-const buffer = args.at(-1);
+// process.argv[0] is node; [1] is this script, as the CLI's word splitting passed it.
+const args = process.argv.slice(1);
+const buffer = args.length > 1 ? args.at(-1) : undefined;
 if (buffer === undefined) {
   process.stderr.write('fake_editor: no file to edit\n');
   process.exit(64);
