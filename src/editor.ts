@@ -2,7 +2,7 @@ import { accessSync, constants, chmodSync, statSync, writeFileSync, readFileSync
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import tmp from 'tmp';
-import { EditorFailedError } from './errors.ts';
+import { EditBufferLostError, EditorFailedError } from './errors.ts';
 import { removeOnExit } from './fs/cleanup.ts';
 import { trackEditor } from './signals.ts';
 
@@ -68,7 +68,13 @@ export function createEditBuffer(targetPath: string, env: NodeJS.ProcessEnv): Ed
   const path = join(dir, /\.ya?ml$/.test(name) ? name : `${name}.yml`);
   return {
     path,
-    read: () => readFileSync(path),
+    read: () => {
+      try {
+        return readFileSync(path);
+      } catch {
+        throw new EditBufferLostError();
+      }
+    },
     write: (bytes) => writeFileSync(path, bytes, { mode: 0o600 }),
     remove,
   };

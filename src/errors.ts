@@ -132,6 +132,12 @@ export class EditorFailedError extends GitlabSecretsError {
   }
 }
 
+export class EditBufferLostError extends GitlabSecretsError {
+  constructor() {
+    super('The edited file is gone (did the editor delete or rename it?): nothing saved.', EXIT.EDITOR);
+  }
+}
+
 export class FileAccessError extends GitlabSecretsError {
   constructor(message: string) {
     super(message, EXIT.IO);

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises';
-import { ConcurrentChangeError, NoEditorError } from '../errors.ts';
+import { ConcurrentChangeError, InterruptedError, NoEditorError } from '../errors.ts';
 import { createEditBuffer, runEditor } from '../editor.ts';
 import { editCommand, openTarget, warnIfTrailingNewline } from './context.ts';
 import type { CommandContext } from './context.ts';
@@ -73,7 +73,16 @@ async function askToEditAgain(context: CommandContext, problem: string): Promise
   const prompt = createInterface({ input: stdin, output: stderr, terminal: true });
   try {
     for (;;) {
-      const answer = (await prompt.question(`${problem}. What now? (e)dit again, (q)uit without saving [e]: `)).trim().toLowerCase();
+      let answer: string;
+      try {
+        answer = await prompt.question(`${problem}. What now? (e)dit again, (q)uit without saving [e]: `);
+      } catch (error) {
+        // readline turns Ctrl-C into a rejected question (the terminal is raw, so no SIGINT comes);
+        // Ctrl-D or a closed terminal means quit.
+        if (error instanceof Error && /Ctrl\+C/.test(error.message)) throw new InterruptedError('SIGINT');
+        return false;
+      }
+      answer = answer.trim().toLowerCase();
       if (answer === '' || answer === 'e') return true;
       if (answer === 'q') return false;
     }

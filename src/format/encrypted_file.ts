@@ -90,7 +90,14 @@ export function describeIoError(error: unknown): string {
       return 'read-only file system';
     case 'EDQUOT':
       return 'disk quota exceeded';
-    default:
-      return code ?? (error instanceof Error ? error.message : String(error));
+    case 'ENAMETOOLONG':
+      return 'file name too long';
+    case 'EFBIG':
+      return 'file too large';
+    default: {
+      // Node's own text without the syscall and path it appends: "EMFILE: too many open files, open '…'"
+      const message = error instanceof Error ? error.message : String(error);
+      return message.split(',')[0] ?? message;
+    }
   }
 }

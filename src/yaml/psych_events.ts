@@ -37,39 +37,75 @@ export function firstDocumentEvents(text: string): { events: Event[]; end: numbe
     if (offset === undefined) throw error;
     const end = firstDocumentEnd(text);
     if (end !== undefined && offset >= end) return { events: parseLikeLibyaml(text.slice(0, end)), end };
-    const dedented = afterDedentedRoot(text, offset, (error as PsychError).reason);
-    if (dedented) return { events: dedented, end: offset };
+    const rooted = afterRoot(text, offset, (error as PsychError).reason);
+    if (rooted) return { events: rooted, end: offset };
     throw error;
   }
 }
 
 /**
- * " a: 1\nb: 2": the root mapping (column 1) ends at the less indented line, and libyaml ends
- * the first document there; Psych returns it before the parser objects to the rest. js-yaml
- * reports the rest as an error. libyaml does scan the first token of that line, though.
+ * libyaml ends the first document as soon as its root node is complete, so Psych ignores what
+ * follows ("'x' y" is "x", " a: 1\nb: 2" is {a: 1}) where js-yaml reports an error. Only the first
+ * token after the root is scanned. A block collection only ends at a less indented line.
  */
-function afterDedentedRoot(text: string, offset: number, reason: string): Event[] | undefined {
+function afterRoot(text: string, offset: number, reason: string): Event[] | undefined {
   if (reason !== 'end of the stream or a document separator is expected') return undefined;
-  let lineStart = offset;
-  while (lineStart > 0 && text[lineStart - 1] === ' ') lineStart--;
-  if (lineStart > 0 && text[lineStart - 1] !== '\n' && text[lineStart - 1] !== '\r') return undefined;
   let events: Event[];
   try {
-    events = parseLikeLibyaml(text.slice(0, lineStart));
+    events = parseLikeLibyaml(text.slice(0, offset));
   } catch {
     return undefined;
   }
   const root = events[events.findIndex((event) => event.type === EVENT_ID.DOCUMENT) + 1];
-  if (root?.type !== EVENT_ID.MAPPING && root?.type !== EVENT_ID.SEQUENCE) return undefined;
-  if (root.style !== COLLECTION_STYLE.BLOCK || offset - lineStart >= root.start - startOfLine(text, root.start)) return undefined;
+  if (root === undefined) return undefined;
+  if (root.type === EVENT_ID.SCALAR && root.valueStart < 0 && root.tagStart < 0 && root.anchorStart < 0) {
+    throw new PsychError('syntax', 'did not find expected node content while parsing a block node', offset);
+  }
+  if ((root.type === EVENT_ID.MAPPING || root.type === EVENT_ID.SEQUENCE) && root.style === COLLECTION_STYLE.BLOCK) {
+    const lineStart = startOfLine(text, offset);
+    if (text.slice(lineStart, offset).trim() !== '') return undefined;
+    if (offset - lineStart >= root.start - startOfLine(text, root.start)) return undefined;
+  }
+  checkNextToken(text, offset);
+  return events;
+}
+
+const CANNOT_START_TOKEN = 'found character that cannot start any token while scanning for the next token';
+
+/** The scanner errors libyaml would raise on the token at `offset` (scanner.c). */
+function checkNextToken(text: string, offset: number): void {
   const first = text[offset];
-  if (first === '`' || first === '@') {
-    throw new PsychError('syntax', 'found character that cannot start any token while scanning for the next token', offset);
+  const fail = (reason: string): never => {
+    throw new PsychError('syntax', reason, offset);
+  };
+  if (first === '`' || first === '@') fail(CANNOT_START_TOKEN);
+  // Block indicators need a new line after the root (scanner.c simple_key_allowed).
+  const following = text[offset + 1];
+  if ((first === '-' || first === '?' || first === ':') && (following === undefined || /\s/.test(following))) {
+    if (text.slice(startOfLine(text, offset), offset).trim() !== '') {
+      const what = first === '-' ? 'block sequence entries' : first === '?' ? 'mapping keys' : 'mapping values';
+      fail(`${what} are not allowed in this context`);
+    }
   }
   if ((first === '"' || first === "'") && !closesQuote(text, offset)) {
-    throw new PsychError('syntax', 'found unexpected end of stream while scanning a quoted scalar', offset);
+    fail('found unexpected end of stream while scanning a quoted scalar');
   }
-  return events;
+  if (first === '|' || first === '>') {
+    if (!/^[|>][-+0-9]*[ \t]*(?:#.*)?(?:[\r\n]|$)/.test(text.slice(offset, offset + 200))) {
+      fail('did not find expected comment or line break while scanning a block scalar');
+    }
+  }
+  if (first === '&' || first === '*') {
+    if (!/^[&*][0-9A-Za-z_-]+(?:[ \t\r\n?:,\]}%@`]|$)/.test(text.slice(offset, offset + 1100))) {
+      fail('did not find expected alphabetic or numeric character while scanning an anchor');
+    }
+  }
+  if (first === '%' && startOfLine(text, offset) === offset) {
+    const directive = /^%([0-9A-Za-z_-]*)/.exec(text.slice(offset, offset + 100));
+    const name = directive?.[1] ?? '';
+    if (name === '') fail('found unexpected non-alphabetical character while scanning a directive');
+    if (name !== 'YAML' && name !== 'TAG') fail('found unknown directive name while scanning a directive');
+  }
 }
 
 function closesQuote(text: string, start: number): boolean {
@@ -126,14 +162,14 @@ interface Insertion {
   count: number;
 }
 
-// libyaml ends an alias name at any character outside [0-9A-Za-z_-], so "*base: x" has the key
-// *base; js-yaml would read an alias named "base:".
-const ALIAS_BEFORE_COLON = /(^|[ \t\r\n[\]{},])(\*[0-9A-Za-z_-]+)(?=:(?:[ \t\r\n]|$))/gm;
+// libyaml ends anchor and alias names at any character outside [0-9A-Za-z_-], so "*base: x" has
+// the key *base (and in a flow collection "{*base:x}" too); js-yaml would read "base:".
+const ALIAS_BEFORE_COLON = /(^|[ \t\r\n[\]{},])([&*][0-9A-Za-z_-]+)(?=:)/gm;
 
 function parsePadded(text: string): Event[] {
   const insertions: Insertion[] = [];
   let current = text;
-  if (text.includes('*')) {
+  if (text.includes('*') || text.includes('&')) {
     current = '';
     let from = 0;
     for (const match of text.matchAll(ALIAS_BEFORE_COLON)) {
@@ -153,6 +189,20 @@ function parsePadded(text: string): Event[] {
       const position = error.mark?.position;
       const original = position === undefined ? undefined : toOriginal(position, insertions);
       if (/^nesting exceeded maxDepth/.test(error.reason)) throw new PsychError('limit', NESTING_REASON, original);
+      // A plain root scalar continues on any later line in libyaml (its indentation is 0); js-yaml
+      // wants the continuation indented like the scalar's first line.
+      const continuation = position === undefined ? 0 : plainRootContinuation(current, position, error.reason);
+      if (continuation > 0 && insertions.length < maxPaddedLines(current.length)) {
+        current = insert(current, startOfLine(current, position ?? 0), continuation, insertions);
+        continue;
+      }
+      // libyaml starts a comment at '#' after any token ("'a'# c", "|# c"); js-yaml wants a blank first.
+      if (position !== undefined && position > 0 && current[position] === '#' && !/\s/.test(current[position - 1] ?? ' ')) {
+        if (insertions.length < maxPaddedLines(current.length)) {
+          current = insert(current, position, 1, insertions);
+          continue;
+        }
+      }
       const lineStart = startOfLine(current, position ?? 0);
       const paddable =
         error.reason === 'deficient indentation' &&
@@ -162,11 +212,32 @@ function parsePadded(text: string): Event[] {
       if (!paddable) throw new PsychError('syntax', error.reason, original);
       const wanted = indentationOfPreviousLine(current, lineStart) + 1 - leadingSpaces(current, lineStart);
       const count = Math.max(1, wanted, leadingSpaces(current, lineStart));
-      current = current.slice(0, lineStart) + ' '.repeat(count) + current.slice(lineStart);
-      for (const insertion of insertions) if (insertion.at >= lineStart) insertion.at += count;
-      insertions.push({ at: lineStart, count });
+      current = insert(current, lineStart, count, insertions);
     }
   }
+}
+
+/** How many spaces make the line at `offset` continue a plain root scalar that js-yaml ended. */
+function plainRootContinuation(text: string, offset: number, reason: string): number {
+  if (reason !== 'end of the stream or a document separator is expected') return 0;
+  const lineStart = startOfLine(text, offset);
+  if (text.slice(lineStart, offset).trim() !== '' || text[offset] === '#') return 0;
+  let events: Event[];
+  try {
+    events = parseEvents(text.slice(0, offset), { maxDepth: PARSER_MAX_DEPTH });
+  } catch {
+    return 0;
+  }
+  const root = events[events.findIndex((event) => event.type === EVENT_ID.DOCUMENT) + 1];
+  if (root?.type !== EVENT_ID.SCALAR || root.style !== SCALAR_STYLE.PLAIN || root.valueStart < 0) return 0;
+  if (events.filter((event) => event.type === EVENT_ID.DOCUMENT).length > 1) return 0;
+  return Math.max(0, root.valueStart - startOfLine(text, root.valueStart) - (offset - lineStart));
+}
+
+function insert(text: string, at: number, count: number, insertions: Insertion[]): string {
+  for (const insertion of insertions) if (insertion.at >= at) insertion.at += count;
+  insertions.push({ at, count });
+  return text.slice(0, at) + ' '.repeat(count) + text.slice(at);
 }
 
 function startOfLine(text: string, position: number): number {

@@ -1,10 +1,9 @@
-import { EVENT_ID, SCALAR_STYLE, getScalarValue } from 'js-yaml';
-import type { Event, ScalarEvent } from 'js-yaml';
 import { PsychError, disallowedClass, rubyError } from './psych_error.ts';
+import { CORE_TAG_PREFIX, buildFirstDocument } from './psych_tree.ts';
+import type { AliasNode, CollectionNode, ScalarNode, YamlNode } from './psych_tree.ts';
+import { isRubyEncodingName } from './ruby_encodings.ts';
 import { rubyFloatOf, rubyFloatToS, tokenize } from './scalar_scanner.ts';
 import type { ClassLoader, RubyScalar } from './scalar_scanner.ts';
-import { MAX_NESTING_DEPTH, NESTING_REASON, firstDocumentEvents } from './psych_events.ts';
-import { checkLibyamlRules } from './libyaml_rules.ts';
 
 // Loads the first YAML document the way Ruby's Psych 4 does: js-yaml 5 only scans and parses
 // (parseEvents); the tree and its conversion to values follow Psych's TreeBuilder and
@@ -25,34 +24,7 @@ export const MAX_MERGED_KEYS = 1_000_000;
 export const ALIASES_NOT_ENABLED =
   'Alias parsing was not enabled. To enable it, pass `aliases: true` to `Psych::load` or `Psych::safe_load`.';
 
-const CORE_TAG_PREFIX = 'tag:yaml.org,2002:';
 const STR_TAG = `${CORE_TAG_PREFIX}str`;
-
-interface ScalarNode {
-  kind: 'scalar';
-  offset: number;
-  anchor: string | undefined;
-  tag: string | undefined;
-  value: string;
-  /** libyaml's quoted_implicit: no tag and not plain (quoted or block); Psych keeps it a string. */
-  quoted: boolean;
-}
-
-interface CollectionNode {
-  kind: 'sequence' | 'mapping';
-  offset: number;
-  anchor: string | undefined;
-  tag: string | undefined;
-  children: YamlNode[];
-}
-
-interface AliasNode {
-  kind: 'alias';
-  offset: number;
-  anchor: string;
-}
-
-type YamlNode = ScalarNode | CollectionNode | AliasNode;
 
 /**
  * Returns what Psych would return for the first document of `text` (null when there is none),
@@ -67,11 +39,13 @@ export function psychLoad(text: string, options: PsychLoadOptions): unknown {
 }
 
 // libyaml (YAML 1.1) also breaks lines at NEL, LS and PS; js-yaml (YAML 1.2) does not. libyaml
-// skips a byte order mark at the start of any line but still counts its column; js-yaml only
-// skips one at the start of the stream. Both replacements keep every offset.
+// skips a byte order mark at the start of any line, the first one included, but still counts
+// its column: "\uFEFFa: 1\nb: 2" loads as {a: 1}. Both replacements keep every offset.
 function normalizeBreaks(text: string): string {
-  let result = /[\u0085\u2028\u2029]/.test(text) ? text.replace(/[\u0085\u2028\u2029]/g, '\n') : text;
-  if (result.includes('\uFEFF', 1)) result = result.replace(/(?<=[\n\r])\uFEFF/g, ' ');
+  let result = text;
+  // After a \r, a \n would join it into one break: use another \r.
+  if (/[\u0085\u2028\u2029]/.test(text)) result = text.replace(/(\r?)[\u0085\u2028\u2029]/g, (_, cr) => `${cr}${cr ? '\r' : '\n'}`);
+  if (result.includes('\uFEFF')) result = result.replace(/(?<=^|[\n\r])\uFEFF/g, ' ');
   return result;
 }
 
@@ -82,146 +56,6 @@ const NON_PRINTABLE =
 function checkCharacters(text: string): void {
   const match = NON_PRINTABLE.exec(text);
   if (match) throw new PsychError('syntax', 'control characters are not allowed', match.index);
-}
-
-function buildFirstDocument(text: string): YamlNode | undefined {
-  const { events, end: documentEnd } = firstDocumentEvents(text);
-  const start = events.findIndex((event) => event.type === EVENT_ID.DOCUMENT);
-  if (start === -1) return undefined;
-  const documentEvent = events[start];
-  const handles = new Map<string, string>([
-    ['!', '!'],
-    ['!!', CORE_TAG_PREFIX],
-  ]);
-  if (documentEvent?.type === EVENT_ID.DOCUMENT) {
-    for (const directive of documentEvent.directives) {
-      if (directive.kind === 'tag') handles.set(directive.handle, directive.prefix);
-    }
-  }
-  const stack: CollectionNode[] = [];
-  let root: YamlNode | undefined;
-  let end = events.length;
-  let position = 0;
-  const attach = (node: YamlNode): void => {
-    const parent = stack[stack.length - 1];
-    if (parent) parent.children.push(node);
-    else root = node;
-  };
-  const atKey = (): boolean => {
-    const parent = stack[stack.length - 1];
-    return parent?.kind === 'mapping' && parent.children.length % 2 === 0;
-  };
-  for (let index = start + 1; index < events.length; index++) {
-    const event = events[index] as Event;
-    switch (event.type) {
-      case EVENT_ID.SCALAR: {
-        position = firstPosition(position, event.tagStart, event.anchorStart, event.valueStart);
-        const tag = resolveTag(text, event.tagStart, event.tagEnd, handles);
-        if (event.valueStart >= 0 && atKey()) {
-          const quote = event.style === SCALAR_STYLE.SINGLE_QUOTED || event.style === SCALAR_STYLE.DOUBLE_QUOTED ? 1 : 0;
-          let keyStart = event.valueStart - quote;
-          if (event.tagStart >= 0) keyStart = Math.min(keyStart, event.tagStart);
-          if (event.anchorStart >= 0) keyStart = Math.min(keyStart, event.anchorStart - 1);
-          checkSimpleKeyLength(text, keyStart, event.valueEnd + quote);
-        }
-        attach({
-          kind: 'scalar',
-          offset: position,
-          anchor: anchorName(text, event.anchorStart, event.anchorEnd, 'an anchor'),
-          tag,
-          value: scalarText(text, event),
-          quoted: tag === undefined && event.style !== SCALAR_STYLE.PLAIN,
-        });
-        break;
-      }
-      case EVENT_ID.SEQUENCE:
-      case EVENT_ID.MAPPING: {
-        position = firstPosition(position, event.tagStart, event.anchorStart, event.start);
-        const node: CollectionNode = {
-          kind: event.type === EVENT_ID.SEQUENCE ? 'sequence' : 'mapping',
-          offset: position,
-          anchor: anchorName(text, event.anchorStart, event.anchorEnd, 'an anchor'),
-          tag: resolveTag(text, event.tagStart, event.tagEnd, handles),
-          children: [],
-        };
-        attach(node);
-        stack.push(node);
-        if (stack.length > MAX_NESTING_DEPTH) throw new PsychError('limit', NESTING_REASON, position);
-        break;
-      }
-      case EVENT_ID.ALIAS:
-        position = firstPosition(position, event.anchorStart);
-        if (atKey()) checkSimpleKeyLength(text, event.anchorStart - 1, event.anchorEnd);
-        attach({ kind: 'alias', offset: position, anchor: anchorName(text, event.anchorStart, event.anchorEnd, 'an alias') ?? '' });
-        break;
-      case EVENT_ID.POP:
-        if (stack.length === 0) end = index;
-        else stack.pop();
-        break;
-      case EVENT_ID.DOCUMENT:
-        end = index;
-        break;
-    }
-    if (end !== events.length) break;
-  }
-  checkLibyamlRules(text, events.slice(start, end + 1), documentEnd);
-  return root;
-}
-
-function scalarText(text: string, event: ScalarEvent): string {
-  const value = getScalarValue(text, event);
-  const block = event.style === SCALAR_STYLE.LITERAL_BLOCK || event.style === SCALAR_STYLE.FOLDED_BLOCK;
-  if (!block || event.valueEnd <= event.valueStart || !value.endsWith('\n')) return value;
-  // libyaml only keeps a final line break that is really there; js-yaml adds one at the end of input.
-  const last = text[event.valueEnd - 1];
-  return last === '\n' || last === '\r' ? value : value.slice(0, -1);
-}
-
-/** libyaml forgets a possible simple key 1024 characters after it starts (scanner.c stale_simple_keys). */
-function checkSimpleKeyLength(text: string, start: number, end: number): void {
-  let colon = end;
-  while (text[colon] === ' ' || text[colon] === '\t') colon++;
-  if (text[colon] !== ':' || colon - start <= 1024) return;
-  if ([...text.slice(start, colon)].length <= 1024) return;
-  throw new PsychError('syntax', 'an implicit key is longer than 1024 characters (the limit of libyaml)', colon);
-}
-
-function firstPosition(fallback: number, ...candidates: number[]): number {
-  for (const candidate of candidates) if (candidate >= 0) return candidate;
-  return fallback;
-}
-
-// libyaml's anchors and aliases are ASCII letters, digits, '-' and '_' only (scanner.c scan_anchor).
-function anchorName(text: string, start: number, end: number, what: string): string | undefined {
-  if (start < 0) return undefined;
-  const name = text.slice(start, end);
-  if (!/^[0-9A-Za-z_-]+$/.test(name)) {
-    throw new PsychError(
-      'syntax',
-      `did not find expected alphabetic or numeric character while scanning ${what}`,
-      start,
-    );
-  }
-  return name;
-}
-
-function resolveTag(text: string, start: number, end: number, handles: Map<string, string>): string | undefined {
-  if (start < 0) return undefined;
-  const raw = text.slice(start, end);
-  if (raw.startsWith('!<') && raw.endsWith('>')) return decodeTag(raw.slice(2, -1));
-  const handleEnd = raw.indexOf('!', 1);
-  const handle = handleEnd === -1 ? '!' : raw.slice(0, handleEnd + 1);
-  const prefix = handles.get(handle) ?? handle;
-  return prefix + decodeTag(raw.slice(handle.length));
-}
-
-function decodeTag(text: string): string {
-  if (!text.includes('%')) return text;
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
 }
 
 interface Anchored {
@@ -332,6 +166,7 @@ class ToRuby implements ClassLoader {
       case '!ruby/object:DateTime':
         throw disallowedClass('DateTime');
       case '!ruby/encoding':
+        if (!isRubyEncodingName(value)) throw rubyError(`unknown encoding name - ${value}`);
         return { type: 'str', value };
       case '!ruby/object:Complex':
         throw disallowedClass('Complex');
