@@ -86,9 +86,9 @@ const names = (words: readonly Word[]): string[] => words.map((word) => word.nam
 function bashScript(): string {
   const instanceCases = NAMESPACES.filter((ns) => ns.instances).map(
     (ns) =>
-      `    ${pattern([ns.name, ...ns.aliases])})\n` +
-      `      if { ((n == 2)) && [[ " ${instanceCommands.join(' ')} " == *" $verb "* ]]; } || { ((n == 3)) && [[ $verb == get ]]; }; then\n` +
-      `        words=${shWords(ns.instances!.names)}\n      fi ;;`,
+      `      ${pattern([ns.name, ...ns.aliases])})\n` +
+      `        if { ((n == 2)) && [[ " ${instanceCommands.join(' ')} " == *" $verb "* ]]; } || { ((n == 3)) && [[ $verb == get ]]; }; then\n` +
+      `          words=${shWords(ns.instances!.names)}\n        fi ;;`,
   );
   const commandOptionCases = Object.entries(COMMAND_OPTIONS).map(
     ([command, options]) => `        ${sh(command)}) words+=${sh(` ${names(options).join(' ')}`)} ;;`,
@@ -186,10 +186,10 @@ const zshDescribed = (words: readonly Word[]): string =>
 function zshScript(): string {
   const instanceCases = NAMESPACES.filter((ns) => ns.instances).map(
     (ns) =>
-      `    (${pattern([ns.name, ...ns.aliases])})\n` +
-      `      if { (( n == 2 && \${instance_commands[(Ie)$verb]} )) } || { (( n == 3 )) && [[ $verb == get ]] }; then\n` +
-      `        local -a instances=(${ns.instances!.names.map(sh).join(' ')})\n` +
-      `        _describe -t instances 'Redis instance' instances\n      fi ;;`,
+      `      (${pattern([ns.name, ...ns.aliases])})\n` +
+      `        if { (( n == 2 && \${instance_commands[(Ie)$verb]} )) } || { (( n == 3 )) && [[ $verb == get ]] }; then\n` +
+      `          local -a instances=(${ns.instances!.names.map(sh).join(' ')})\n` +
+      `          _describe -t instances 'Redis instance' instances\n        fi ;;`,
   );
   const commandOptionCases = Object.entries(COMMAND_OPTIONS).map(
     ([command, options]) => `        (${sh(command)}) options+=(${zshDescribed(options)}) ;;`,
@@ -279,7 +279,9 @@ function fishScript(): string {
   const namespaceList = allNamespaceNames.join(' ');
 
   for (const word of [...namespaceWords, ...TOP_LEVEL_COMMANDS]) complete('__gitlab_secrets_at 0', `-a ${fish(word.name)} -d ${fish(word.description)}`);
-  for (const alias of aliasNames) complete('__gitlab_secrets_at 0', `-a ${fish(alias)} -d ${fish('an alias')}`);
+  for (const ns of NAMESPACES) {
+    for (const alias of ns.aliases) complete('__gitlab_secrets_at 0', `-a ${fish(alias)} -d ${fish(`the same as ${ns.name}`)}`);
+  }
   for (const word of [...namespaceWords, ...TOP_LEVEL_COMMANDS]) complete('__gitlab_secrets_at 1 help', `-a ${fish(word.name)} -d ${fish(word.description)}`);
   for (const word of NAMESPACE_COMMANDS) complete(`__gitlab_secrets_at 1 '${namespaceList}'`, `-a ${fish(word.name)} -d ${fish(word.description)}`);
   complete('__gitlab_secrets_at 1 completion', `-a ${fish(COMPLETION_SHELLS.join(' '))}`);

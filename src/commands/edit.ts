@@ -58,8 +58,7 @@ export async function edit(context: CommandContext, options: EditOptions = {}): 
     context.io.stdout.write('File encrypted and saved.\n');
     return;
   }
-  const now = await file.readBody();
-  if (current ? !now?.equals(current.body) : now !== null) throw new ConcurrentChangeError(target.path);
+  if (file.version() !== (current?.version ?? null)) throw new ConcurrentChangeError(target.path);
   await save(context, file, edited);
 }
 

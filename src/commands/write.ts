@@ -35,10 +35,9 @@ export async function write(context: CommandContext, options: WriteOptions = {})
 
 /** The file exists and is not blank, or cannot be read with our key (so it may hold anything). */
 async function holdsSecrets(file: EncryptedFile): Promise<boolean> {
-  const body = await file.readBody();
-  if (body === null || body.length === 0) return false;
   try {
-    return !isBlankBytes((await file.decrypt(body)).plaintext);
+    const current = await file.read();
+    return current !== null && !isBlankBytes(current.plaintext);
   } catch {
     return true;
   }

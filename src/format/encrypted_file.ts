@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { DecryptError, FileAccessError, InvalidMessageError } from '../errors.ts';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
+import { DecryptError, FileAccessError, GitlabSecretsError, InvalidMessageError } from '../errors.ts';
 import { writeFileAtomic } from '../fs/atomic_write.ts';
 import type { AtomicWriteResult } from '../fs/atomic_write.ts';
 import { KeyRing } from './key_generator.ts';
-import { decryptBodyAsync, encryptBody } from './message_encryptor.ts';
-import type { Decrypted } from './message_encryptor.ts';
+import { decryptBodyAsync, encryptBody, PIECE } from './message_encryptor.ts';
+import type { BodySource, Decrypted } from './message_encryptor.ts';
 
 export interface EncryptedFileOptions {
   /** The encrypted file, e.g. shared/encrypted_settings/smtp.yaml.enc. */
@@ -16,8 +17,8 @@ export interface EncryptedFileOptions {
 }
 
 export interface ReadResult extends Decrypted {
-  /** The encrypted body as it was on disk, to notice a concurrent change before overwriting. */
-  body: Buffer;
+  /** The identity of the file that was read (see version()), to notice a concurrent change. */
+  version: string;
 }
 
 /**
@@ -33,31 +34,42 @@ export class EncryptedFile {
     this.keys = new KeyRing(options.keyBase, options.rotatedKeyBases ?? []);
   }
 
-  /** The raw body on disk, or null when the file does not exist. */
-  async readBody(): Promise<Buffer | null> {
-    try {
-      // Synchronous: one small read, and cheaper at start-up than the promise machinery.
-      return readFileSync(this.contentPath);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return null;
-      throw new FileAccessError(`Cannot read ${this.contentPath}: ${describeIoError(error)}`);
-    }
-  }
-
-  /** Decrypt the file; null when it does not exist. A wrong key or a corrupt file throws DecryptError. */
+  /**
+   * Decrypt the file; null when it does not exist. A wrong key or a corrupt file throws DecryptError.
+   * The body is read piece by piece as it is decrypted, never held whole.
+   */
   async read(): Promise<ReadResult | null> {
-    const body = await this.readBody();
-    return body === null ? null : this.decrypt(body);
-  }
-
-  async decrypt(body: Buffer): Promise<ReadResult> {
+    let fd: number;
     try {
-      return { ...(await decryptBodyAsync(body, this.keys)), body };
+      fd = openSync(this.contentPath, 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw this.readError(error);
+    }
+    try {
+      const stat = fstatSync(fd, { bigint: true });
+      const decrypted = await decryptBodyAsync(fileSource(fd, Number(stat.size)), this.keys);
+      return { ...decrypted, version: versionOf(stat) };
     } catch (error) {
       if (error instanceof InvalidMessageError) throw new DecryptError(this.contentPath);
-      throw error;
+      if (error instanceof GitlabSecretsError) throw error;
+      throw this.readError(error);
+    } finally {
+      closeSync(fd);
     }
+  }
+
+  /**
+   * The identity of the file now at the path (device, inode, size, change times), or null when there is
+   * none. An atomic replace gives a new inode; an in-place write a new ctime.
+   */
+  version(): string | null {
+    const stat = statSync(this.contentPath, { bigint: true, throwIfNoEntry: false });
+    return stat ? versionOf(stat) : null;
+  }
+
+  private readError(error: unknown): FileAccessError {
+    return new FileAccessError(`Cannot read ${this.contentPath}: ${describeIoError(error)}`);
   }
 
   /** Encrypt with the primary key and replace the file atomically. */
@@ -69,6 +81,22 @@ export class EncryptedFile {
       throw new FileAccessError(`Cannot write ${this.contentPath}: ${describeIoError(error)}. The old file is intact.`);
     }
   }
+}
+
+function versionOf(stat: BigIntStats): string {
+  return [stat.dev, stat.ino, stat.size, stat.mtimeNs, stat.ctimeNs].join(':');
+}
+
+/** Reads for decryptBodyAsync from an open file, through one reused buffer. */
+function fileSource(fd: number, size: number): BodySource {
+  const scratch = Buffer.allocUnsafe(PIECE);
+  return {
+    size,
+    read(position, length) {
+      const buffer = length <= scratch.length ? scratch : Buffer.allocUnsafe(length);
+      return buffer.subarray(0, readSync(fd, buffer, 0, length, position));
+    },
+  };
 }
 
 /** A short reason for a failed file operation, without Node's stack or syscall noise. */

@@ -33,59 +33,78 @@ export function encryptBody(plaintext: Uint8Array, key: Buffer): string {
   return [ciphertext, iv, cipher.getAuthTag()].map((part) => part.toString('base64')).join(SEPARATOR);
 }
 
+/** Where a body's bytes come from: memory, or an open file read piece by piece. */
+export interface BodySource {
+  readonly size: number;
+  /** Bytes [position, position + length); the view may be reused by the next call. */
+  read(position: number, length: number): Buffer;
+}
+
+export function bufferSource(body: string | Buffer): BodySource {
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'latin1') : body;
+  return { size: bytes.length, read: (position, length) => bytes.subarray(position, position + length) };
+}
+
 /**
  * Decrypt a body with the first key of the ring that can, primary first. Any malformed body (part count,
  * base64, IV or tag length, authentication, payload) throws InvalidMessageError, as Rails does: a wrong
  * key and a corrupt file are indistinguishable.
  */
 export function decryptBody(body: string | Buffer, keys: KeyRing): Decrypted {
-  const parts = splitBody(body);
+  const source = bufferSource(body);
+  const parts = splitBody(source);
   for (let i = 0; i < keys.size; i++) {
-    const decrypted = open(parts, keys.key(i), i);
+    const decrypted = open(source, parts, keys.key(i), i);
     if (decrypted) return decrypted;
   }
   throw new InvalidMessageError();
 }
 
 /** decryptBody, deriving keys on the thread pool (and sharing a derivation already under way). */
-export async function decryptBodyAsync(body: string | Buffer, keys: KeyRing): Promise<Decrypted> {
-  const parts = splitBody(body);
+export async function decryptBodyAsync(source: BodySource, keys: KeyRing): Promise<Decrypted> {
+  const parts = splitBody(source);
   for (let i = 0; i < keys.size; i++) {
-    const decrypted = open(parts, await keys.keyAsync(i), i);
+    const decrypted = open(source, parts, await keys.keyAsync(i), i);
     if (decrypted) return decrypted;
   }
   throw new InvalidMessageError();
 }
 
 interface BodyParts {
-  ciphertext64: Buffer;
+  /** The base64 ciphertext is bytes [0, ciphertextEnd) of the source, read piece by piece. */
+  ciphertextEnd: number;
   iv: Buffer;
   authTag: Buffer;
   trailingNewline: boolean;
 }
 
-function open(parts: BodyParts, key: Buffer, keyIndex: number): Decrypted | null {
-  const payload = openGcm(parts.ciphertext64, parts.iv, parts.authTag, key);
+function open(source: BodySource, parts: BodyParts, key: Buffer, keyIndex: number): Decrypted | null {
+  const payload = openGcm(source, parts, key);
   return payload && { plaintext: unwrap(payload), keyIndex, trailingNewline: parts.trailingNewline };
 }
 
+/** A valid IV and tag take 16 + 24 base64 characters and two separators: they lie in the last bytes. */
+const TAIL = 128;
+
 /**
- * `ciphertext--iv--tag`. Base64 has no `-`, so every part beyond the third, as Rails 7.1+ (current
- * GitLab) rejects where 6.1/7.0 ignored it, ends up in a part that fails strict decoding. The ciphertext
- * stays base64 here: openGcm decodes it piece by piece.
+ * `ciphertext--iv--tag`, IV and tag found from the end. Base64 has no `-`, so a body with more parts (which
+ * Rails 7.1+, current GitLab, rejects where 6.1/7.0 ignored them) always leaves a `-` in some part that
+ * then fails strict decoding.
  */
-function splitBody(body: string | Buffer): BodyParts {
-  let bytes = typeof body === 'string' ? Buffer.from(body, 'latin1') : body;
-  const trailingNewline = bytes[bytes.length - 1] === 0x0a;
-  if (trailingNewline) bytes = bytes.subarray(0, -1);
-  const first = bytes.indexOf(SEPARATOR);
-  const second = first < 0 ? -1 : bytes.indexOf(SEPARATOR, first + SEPARATOR.length);
-  if (second < 0) throw new InvalidMessageError();
-  const iv = strictDecode64(bytes.toString('latin1', first + SEPARATOR.length, second));
-  const authTag = strictDecode64(bytes.toString('latin1', second + SEPARATOR.length));
+function splitBody(source: BodySource): BodyParts {
+  let end = source.size;
+  const trailingNewline = end > 0 && source.read(end - 1, 1)[0] === 0x0a;
+  if (trailingNewline) end--;
+  const tailStart = Math.max(0, end - TAIL);
+  const tail = source.read(tailStart, end - tailStart).toString('latin1');
+  const last = tail.lastIndexOf(SEPARATOR);
+  const previous = last < 1 ? -1 : tail.lastIndexOf(SEPARATOR, last - 1);
+  if (previous < 0) throw new InvalidMessageError();
+  const iv = strictDecode64(tail.slice(previous + SEPARATOR.length, last));
+  const authTag = strictDecode64(tail.slice(last + SEPARATOR.length));
   // message_encryptor.rb checks the tag length itself: OpenSSL would accept a truncated tag.
   if (!iv || !authTag || iv.length !== IV_LENGTH || authTag.length !== AUTH_TAG_LENGTH) throw new InvalidMessageError();
-  return { ciphertext64: bytes.subarray(0, first), iv, authTag, trailingNewline };
+  return { ciphertextEnd: tailStart + previous, iv, authTag, trailingNewline };
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$/;
@@ -100,24 +119,29 @@ function strictDecode64(text: string): Buffer | null {
 }
 
 /** Base64 characters decoded per step: a multiple of 4, so every piece but the last has no padding. */
-const PIECE = 64 * 1024;
+export const PIECE = 64 * 1024;
 
 /**
- * Decrypt base64 ciphertext piece by piece into one buffer: a 4 MB file never exists as a second
- * base64 string nor as a decoded copy. Null when authentication fails: the plaintext is only returned
- * after GCM has checked the tag.
+ * Decrypt the base64 ciphertext piece by piece into one buffer: a 4 MB file is never held whole, as
+ * base64 or decoded. Null when authentication fails: the plaintext is only returned after GCM has
+ * checked the tag.
  */
-function openGcm(ciphertext64: Buffer, iv: Buffer, authTag: Buffer, key: Buffer): Buffer | null {
-  if (ciphertext64.length % 4 !== 0) throw new InvalidMessageError();
-  const decipher = createDecipheriv(CIPHER, key, iv, { authTagLength: AUTH_TAG_LENGTH });
-  decipher.setAuthTag(authTag);
-  const out = Buffer.allocUnsafe((ciphertext64.length / 4) * 3);
+function openGcm(source: BodySource, parts: BodyParts, key: Buffer): Buffer | null {
+  const end = parts.ciphertextEnd;
+  if (end % 4 !== 0) throw new InvalidMessageError();
+  const decipher = createDecipheriv(CIPHER, key, parts.iv, { authTagLength: AUTH_TAG_LENGTH });
+  decipher.setAuthTag(parts.authTag);
+  const out = Buffer.allocUnsafe((end / 4) * 3);
+  const decoded = Buffer.allocUnsafe((PIECE / 4) * 3);
   let length = 0;
-  for (let start = 0; start < ciphertext64.length; start += PIECE) {
-    const end = Math.min(start + PIECE, ciphertext64.length);
-    const piece = strictDecode64(ciphertext64.toString('latin1', start, end));
-    if (!piece || (end < ciphertext64.length && piece.length !== ((end - start) / 4) * 3)) throw new InvalidMessageError();
-    length += decipher.update(piece).copy(out, length);
+  for (let start = 0; start < end; start += PIECE) {
+    const size = Math.min(PIECE, end - start);
+    const text = source.read(start, size).toString('latin1');
+    // Decoded into one reused buffer: no allocation per piece.
+    if (!BASE64.test(text)) throw new InvalidMessageError();
+    const bytes = decoded.write(text, 'base64');
+    if (start + size < end && bytes !== (size / 4) * 3) throw new InvalidMessageError();
+    length += decipher.update(decoded.subarray(0, bytes)).copy(out, length);
   }
   try {
     length += decipher.final().copy(out, length);

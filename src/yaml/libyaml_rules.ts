@@ -23,6 +23,9 @@ interface Region {
   end: number;
   /** plain: libyaml's scalar indentation (enclosing block column + 1); block: content indentation. */
   indent: number;
+  /** block: whether the header gives the indentation ("|2"), and where the first content line starts. */
+  explicitIndent?: boolean;
+  firstContent?: number;
 }
 
 type Zone = { kind: 'plain' | 'block'; indent: number } | undefined;
@@ -118,7 +121,18 @@ function findRegions(text: string, events: readonly Event[]): Region[] {
         else if (event.style === SCALAR_STYLE.PLAIN) {
           regions.push({ kind: 'plain', start, end, indent: (blockColumns[blockColumns.length - 1] ?? -1) + 1 });
         } else if (quoted) regions.push({ kind: 'quoted', start, end, indent: 0 });
-        else regions.push({ kind: 'block', start, end, indent: event.indent });
+        else {
+          const header = text.slice(Math.max(0, text.lastIndexOf('\n', start - 2) + 1), start);
+          const firstContent = /^[ \t]*[^ \t\r\n]/m.exec(text.slice(start, end));
+          regions.push({
+            kind: 'block',
+            start,
+            end,
+            indent: event.indent,
+            explicitIndent: /[|>][-+]?[1-9]/.test(header),
+            firstContent: firstContent ? start + firstContent.index : end,
+          });
+        }
         break;
       }
       case EVENT_ID.ALIAS:
@@ -183,7 +197,9 @@ function checkInside(text: string, region: Region, lineStart: number, lineEnd: n
       if (text[index] === '\t' && index - lineStart < region.indent) throw new PsychError('syntax', PLAIN_TAB, index);
     }
   } else if (region.kind === 'block') {
-    checkBlockIndentation(text, lineStart, lineEnd, region.indent);
+    // Until the first content line fixes the indentation, any tab among the leading blanks fails.
+    const detecting = region.indent >= 0 && !region.explicitIndent && lineStart <= region.firstContent;
+    checkBlockIndentation(text, lineStart, lineEnd, detecting ? -1 : region.indent);
   }
 }
 

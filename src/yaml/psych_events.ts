@@ -73,7 +73,7 @@ function afterRoot(text: string, offset: number, reason: string): Event[] | unde
 const CANNOT_START_TOKEN = 'found character that cannot start any token while scanning for the next token';
 
 /** The scanner errors libyaml would raise on the token at `offset` (scanner.c). */
-function checkNextToken(text: string, offset: number): void {
+export function checkNextToken(text: string, offset: number): void {
   const first = text[offset];
   const fail = (reason: string): never => {
     throw new PsychError('syntax', reason, offset);
@@ -133,7 +133,13 @@ function firstDocumentEnd(text: string): number | undefined {
   return undefined;
 }
 
-function parseLikeLibyaml(text: string): Event[] {
+// js-yaml takes an indented "---" before the first document for a document marker; libyaml only
+// knows markers in column 0 (a file starting with a byte order mark and "---" is a plain "---").
+const INDENTED_FIRST_MARKER = /^(?:[ \t]*(?:#[^\r\n]*)?(?:\r\n|\r|\n))*[ \t]+(?=(?:---|\.\.\.)(?:[ \t\r\n]|$))/;
+
+function parseLikeLibyaml(source: string): Event[] {
+  const marker = INDENTED_FIRST_MARKER.exec(source);
+  const text = marker ? `${source.slice(0, marker[0].length)}x${source.slice(marker[0].length + 1)}` : source;
   if (!text.includes('\t')) return parsePadded(text);
   const events = parsePadded(text.replace(/\t/g, ' '));
   // Inside block scalars a tab is content and counts for indentation: parse those as written.
@@ -163,8 +169,9 @@ interface Insertion {
 }
 
 // libyaml ends anchor and alias names at any character outside [0-9A-Za-z_-], so "*base: x" has
-// the key *base (and in a flow collection "{*base:x}" too); js-yaml would read "base:".
-const ALIAS_BEFORE_COLON = /(^|[ \t\r\n[\]{},])([&*][0-9A-Za-z_-]+)(?=:)/gm;
+// the key *base (and in a flow collection "{*base:x}" too); js-yaml would read "base:". Only
+// where a key may start: after "a: " libyaml refuses it.
+const ALIAS_BEFORE_COLON = /(^[ \t]*(?:[-?:][ \t]+)*|[[{,][ \t]*)([&*][0-9A-Za-z_-]+)(?=:)/gm;
 
 function parsePadded(text: string): Event[] {
   const insertions: Insertion[] = [];

@@ -1,7 +1,7 @@
-import { COLLECTION_STYLE, EVENT_ID, SCALAR_STYLE, getScalarValue } from 'js-yaml';
+import { CHOMPING_MODE, COLLECTION_STYLE, EVENT_ID, SCALAR_STYLE, getScalarValue } from 'js-yaml';
 import type { Event, ScalarEvent } from 'js-yaml';
 import { PsychError } from './psych_error.ts';
-import { MAX_NESTING_DEPTH, NESTING_REASON, firstDocumentEvents } from './psych_events.ts';
+import { MAX_NESTING_DEPTH, NESTING_REASON, checkNextToken, firstDocumentEvents } from './psych_events.ts';
 import { checkLibyamlRules } from './libyaml_rules.ts';
 
 // The node tree Psych's TreeBuilder would build for the first document, from js-yaml's events,
@@ -44,7 +44,8 @@ interface Frame {
 
 /** The root node of the first document of `text`, or undefined when there is no document. */
 export function buildFirstDocument(text: string): YamlNode | undefined {
-  const { events, end: documentEnd } = firstDocumentEvents(text);
+  const { events, end } = firstDocumentEvents(text);
+  let documentEnd = end;
   const start = events.findIndex((event) => event.type === EVENT_ID.DOCUMENT);
   if (start === -1) return undefined;
   const handles = new Map<string, string>([
@@ -60,7 +61,7 @@ export function buildFirstDocument(text: string): YamlNode | undefined {
   const stack: Frame[] = [];
   let flowDepth = 0;
   let root: YamlNode | undefined;
-  let end = events.length;
+  let last = events.length;
   let position = 0;
   const attach = (node: YamlNode): void => {
     const parent = stack[stack.length - 1];
@@ -73,12 +74,12 @@ export function buildFirstDocument(text: string): YamlNode | undefined {
   };
   // Where the last token read so far ends: an empty flow key's ':' comes after it.
   let cursor = 0;
-  for (let index = start + 1; index < events.length && end === events.length; index++) {
+  for (let index = start + 1; index < events.length && last === events.length; index++) {
     const event = events[index] as Event;
     switch (event.type) {
       case EVENT_ID.SCALAR: {
         position = firstPosition(position, event.tagStart, event.anchorStart, event.valueStart);
-        checkProperties(text, event.tagEnd, event.anchorEnd, flowDepth > 0);
+        checkProperties(text, event.tagStart, event.tagEnd, event.anchorEnd, flowDepth > 0);
         const tag = resolveTag(text, event.tagStart, event.tagEnd, handles);
         const quote = event.style === SCALAR_STYLE.SINGLE_QUOTED || event.style === SCALAR_STYLE.DOUBLE_QUOTED ? 1 : 0;
         if (event.valueStart >= 0 && atKey()) {
@@ -98,6 +99,12 @@ export function buildFirstDocument(text: string): YamlNode | undefined {
           value: scalarText(text, event),
           quoted: tag === undefined && event.style !== SCALAR_STYLE.PLAIN,
         };
+        const unindented = stack.length === 0 ? unindentedBlockContent(text, event) : undefined;
+        if (unindented) {
+          node.value = unindented.value;
+          documentEnd = Math.min(documentEnd, unindented.end);
+          checkNextToken(text, unindented.end);
+        }
         if (flowDepth > 0 && event.style === SCALAR_STYLE.PLAIN && event.valueStart >= 0) {
           attach(flowPlainScalar(text, event, node, stack[stack.length - 1]?.node));
         } else {
@@ -109,7 +116,7 @@ export function buildFirstDocument(text: string): YamlNode | undefined {
       case EVENT_ID.MAPPING: {
         position = firstPosition(position, event.tagStart, event.anchorStart, event.start);
         const flow = event.style === COLLECTION_STYLE.FLOW;
-        checkProperties(text, event.tagEnd, event.anchorEnd, flow || flowDepth > 0);
+        checkProperties(text, event.tagStart, event.tagEnd, event.anchorEnd, flow || flowDepth > 0);
         const node: CollectionNode = {
           kind: event.type === EVENT_ID.SEQUENCE ? 'sequence' : 'mapping',
           offset: position,
@@ -117,7 +124,8 @@ export function buildFirstDocument(text: string): YamlNode | undefined {
           tag: resolveTag(text, event.tagStart, event.tagEnd, handles),
           children: [],
         };
-        cursor = Math.max(cursor, event.start + 1, event.tagEnd, event.anchorEnd);
+        const bracket = text[event.start] === '[' || text[event.start] === '{' ? 1 : 0;
+        cursor = Math.max(cursor, event.start + bracket, event.tagEnd, event.anchorEnd);
         attach(node);
         stack.push({ node, flow });
         if (flow) flowDepth++;
@@ -126,23 +134,23 @@ export function buildFirstDocument(text: string): YamlNode | undefined {
       }
       case EVENT_ID.ALIAS:
         position = firstPosition(position, event.anchorStart);
-        checkProperties(text, -1, event.anchorEnd, flowDepth > 0);
+        checkProperties(text, -1, -1, event.anchorEnd, flowDepth > 0);
         if (atKey()) checkSimpleKey(text, event.anchorStart - 1, event.anchorEnd, flowDepth > 0);
         cursor = Math.max(cursor, event.anchorEnd);
         attach({ kind: 'alias', offset: position, anchor: anchorName(text, event.anchorStart, event.anchorEnd, 'an alias') ?? '' });
         break;
       case EVENT_ID.POP: {
         const frame = stack.pop();
-        if (!frame) end = index;
+        if (!frame) last = index;
         else if (frame.flow) flowDepth--;
         break;
       }
       case EVENT_ID.DOCUMENT:
-        end = index;
+        last = index;
         break;
     }
   }
-  checkLibyamlRules(text, events.slice(start, end + 1), documentEnd);
+  checkLibyamlRules(text, events.slice(start, last + 1), documentEnd);
   return root;
 }
 
@@ -172,11 +180,22 @@ function flowPlainScalar(text: string, event: ScalarEvent, node: ScalarNode, par
   return node;
 }
 
+// libyaml's URI characters (scanner.c scan_tag_uri): '#', '^', '"', '<', ... end a tag.
+const TAG_URI = /^!(?:<[0-9A-Za-z\-_;/?:@&=+$,.!~*'()[\]%]*>|[0-9A-Za-z\-_;/?:@&=+$,.!~*'()[\]%]*)$/;
+
 /**
  * libyaml wants a blank after a tag (or a ',' in a flow collection), and after an anchor or
  * alias a blank or one of "?:,]}%@`" (scanner.c scan_tag, scan_anchor).
  */
-function checkProperties(text: string, tagEnd: number, anchorEnd: number, inFlow: boolean): void {
+function checkProperties(text: string, tagStart: number, tagEnd: number, anchorEnd: number, inFlow: boolean): void {
+  if (tagStart >= 0 && /^!(?:[0-9A-Za-z-]*!)$/.test(text.slice(tagStart, tagEnd))) {
+    throw new PsychError('syntax', 'did not find expected tag URI while parsing a tag', tagStart);
+  }
+  if (tagStart >= 0 && !TAG_URI.test(text.slice(tagStart, tagEnd))) {
+    const raw = text.slice(tagStart, tagEnd);
+    const bad = [...raw].findIndex((ch, index) => index > 0 && !/[0-9A-Za-z\-_;/?:@&=+$,.!~*'()[\]%<>]/.test(ch));
+    throw new PsychError('syntax', 'did not find expected whitespace or line break while scanning a tag', tagStart + Math.max(bad, 0));
+  }
   if (tagEnd >= 0) {
     const next = text[tagEnd];
     if (!(next === undefined || next === ' ' || next === '\t' || next === '\n' || next === '\r' || (inFlow && next === ','))) {
@@ -189,6 +208,19 @@ function checkProperties(text: string, tagEnd: number, anchorEnd: number, inFlow
       throw new PsychError('syntax', 'did not find expected alphabetic or numeric character while scanning an anchor', anchorEnd);
     }
   }
+}
+
+/**
+ * A block scalar at the root needs its content indented at least one column in libyaml: "--- |"
+ * followed by "foo" at column 0 is an empty scalar, and the document ends at "foo".
+ */
+function unindentedBlockContent(text: string, event: ScalarEvent): { value: string; end: number } | undefined {
+  const block = event.style === SCALAR_STYLE.LITERAL_BLOCK || event.style === SCALAR_STYLE.FOLDED_BLOCK;
+  if (!block || event.indent !== 0 || event.valueStart < 0) return undefined;
+  const content = /^(?=[ \t]*[^ \t\r\n])/m.exec(text.slice(event.valueStart, event.valueEnd));
+  if (!content) return undefined;
+  const breaks = (text.slice(event.valueStart, event.valueStart + content.index).match(/\r\n|\r|\n/g) ?? []).length;
+  return { value: event.chomping === CHOMPING_MODE.KEEP ? '\n'.repeat(breaks) : '', end: event.valueStart + content.index };
 }
 
 function scalarText(text: string, event: ScalarEvent): string {
