@@ -6,6 +6,8 @@ import { runCli } from '../helpers/run_cli.ts';
 import type { TestContext } from 'node:test';
 import { OTHER_KEY_BASE } from '../helpers/gitlab_tree.ts';
 import type { GitlabTree } from '../helpers/gitlab_tree.ts';
+import { VECTORS } from '../helpers/vectors.ts';
+import type { Vector } from '../helpers/vectors.ts';
 import {
   assertFailsWith,
   assertSucceedsWith,
@@ -149,20 +151,7 @@ test('show does not modify the encrypted file', async (t) => {
 
 // --- ActiveSupport 6.1 vectors (SPEC "Vectors"), through the CLI --------------------------------------
 
-interface Vector {
-  name: string;
-  key_base: string;
-  rotated_key_bases: string[];
-  plaintext_hex: string;
-  body: string;
-  expect: 'ok' | 'invalid' | 'either';
-}
-
-const vectors = (
-  JSON.parse(readFileSync(new URL('../fixtures/activesupport-6.1.json', import.meta.url), 'utf8')) as {
-    vectors: Vector[];
-  }
-).vectors;
+const vectors = VECTORS;
 
 function vectorTree(t: TestContext, vector: Vector): GitlabTree {
   return newTree(t, { keyBase: vector.key_base, rotatedKeyBases: vector.rotated_key_bases });

@@ -1,24 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { KeyRing } from '../../src/format/key_generator.ts';
 import { decryptBody, encryptBody } from '../../src/format/message_encryptor.ts';
 import { InvalidMessageError } from '../../src/errors.ts';
+import { VECTORS } from '../helpers/vectors.ts';
 
-interface Vector {
-  name: string;
-  key_base: string;
-  rotated_key_bases: string[];
-  plaintext_hex: string;
-  body: string;
-  expect: 'ok' | 'invalid' | 'either';
-  note?: string;
-}
-
-// Copied from the project's shared vectors, made by the real ActiveSupport 6.1 MessageEncryptor.
-const fixture = JSON.parse(
-  readFileSync(new URL('../fixtures/activesupport-6.1.json', import.meta.url), 'utf8'),
-) as { generator: string; vectors: Vector[] };
+const fixture = { vectors: VECTORS };
 
 test('the fixture holds the vectors of every kind', () => {
   assert.ok(fixture.vectors.length >= 20);
