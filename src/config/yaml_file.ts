@@ -31,7 +31,7 @@ export function readYamlFile(path: string, options: { erb?: boolean; env?: NodeJ
 }
 
 export function isMap(value: unknown): value is YamlMap {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array) && !(value instanceof Date);
 }
 
 /** `value[key]` when value is a mapping, else undefined. */

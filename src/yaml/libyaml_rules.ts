@@ -198,7 +198,7 @@ function checkInside(text: string, region: Region, lineStart: number, lineEnd: n
     }
   } else if (region.kind === 'block') {
     // Until the first content line fixes the indentation, any tab among the leading blanks fails.
-    const detecting = region.indent >= 0 && !region.explicitIndent && lineStart <= region.firstContent;
+    const detecting = region.indent >= 0 && !region.explicitIndent && lineStart <= (region.firstContent ?? region.end);
     checkBlockIndentation(text, lineStart, lineEnd, detecting ? -1 : region.indent);
   }
 }

@@ -2,20 +2,23 @@ import { COLLECTION_STYLE, EVENT_ID, SCALAR_STYLE, YAMLException, parseEvents } 
 import type { Event } from 'js-yaml';
 import { PsychError } from './psych_error.ts';
 
-// js-yaml's parser is stricter than libyaml's in places that real GitLab files hit:
-// - a tab between tokens ("key:\t[a, b]", "[a,\tb]") makes js-yaml report "deficient
-//   indentation" inside flow collections;
-// - continuation lines of flow collections and quoted scalars must be indented past their parent
-//   ("hosts: [\n  a,\n]"), which libyaml does not require;
-// - an alias key right before its colon ("*base: x").
-// So js-yaml parses a copy with tabs turned into spaces (libyaml's own tab rules are enforced on
-// the original by libyaml_rules.ts) and with spaces inserted where needed. Events
-// come back with offsets into the original text; every scalar value is read from the original.
+// js-yaml's parser differs from libyaml's in ways real files hit. js-yaml parses a copy of the
+// text adjusted so that its events match what libyaml reads; the copy keeps every offset, or
+// records where spaces were inserted so that events come back with offsets into the original,
+// from which every scalar value is read. The adjustments:
+// - tabs become spaces (js-yaml rejects "key:\t[a]" and "[a,\tb]"); libyaml's own tab rules are
+//   enforced on the original by libyaml_rules.ts;
+// - a continuation line of a flow collection or quoted scalar that js-yaml finds deficiently
+//   indented ("hosts: [\n  a,\n]"), or a line continuing a plain root scalar, gets spaces in front;
+// - a space goes between an anchor or alias and its colon ("*base: x") and before a '#' that
+//   follows a token ("'a'# c"), where libyaml ends the name and starts a comment;
+// - an indented "---" before the first document is no marker for libyaml.
+// Past the first document nothing counts, as Psych.parse returns there.
 
 /** Ruby's Psych runs out of stack (SystemStackError) a little under 1000 nested collections. */
 export const MAX_NESTING_DEPTH = 500;
 export const NESTING_REASON = `the document nests collections more than ${MAX_NESTING_DEPTH} deep`;
-/** js-yaml recurses per node and overflows the default stack near 1500 levels; psych_load.ts applies MAX_NESTING_DEPTH. */
+/** js-yaml recurses per node and overflows the default stack near 1500 levels; psych_tree.ts applies MAX_NESTING_DEPTH. */
 const PARSER_MAX_DEPTH = MAX_NESTING_DEPTH * 2;
 /** Each padded line costs a whole new parse: allow fewer for big documents. */
 function maxPaddedLines(length: number): number {
@@ -66,8 +69,37 @@ function afterRoot(text: string, offset: number, reason: string): Event[] | unde
     if (text.slice(lineStart, offset).trim() !== '') return undefined;
     if (offset - lineStart >= root.start - startOfLine(text, root.start)) return undefined;
   }
+  // On the root's own line a later ':' makes the root a simple key after all ("'x' y: z" fails).
+  const lineStart = startOfLine(text, offset);
+  const rootStart = eventStart(root);
+  if (text.slice(lineStart, offset).trim() !== '' && rootStart >= lineStart && /:(?:[ \t]|$)/m.test(restOfLine(text, offset))) {
+    throw new PsychError('syntax', 'did not find expected key while parsing a block mapping', rootStart);
+  }
   checkNextToken(text, offset);
   return events;
+}
+
+/** Where a node's first token starts (its properties included). */
+function eventStart(event: Event): number {
+  switch (event.type) {
+    case EVENT_ID.SCALAR: {
+      const quote = event.style === SCALAR_STYLE.SINGLE_QUOTED || event.style === SCALAR_STYLE.DOUBLE_QUOTED ? 1 : 0;
+      const starts = [event.tagStart, event.anchorStart - 1, event.valueStart < 0 ? -1 : event.valueStart - quote];
+      return Math.min(...starts.filter((offset) => offset >= 0), Number.MAX_SAFE_INTEGER);
+    }
+    case EVENT_ID.SEQUENCE:
+    case EVENT_ID.MAPPING:
+      return Math.min(...[event.tagStart, event.anchorStart - 1, event.start].filter((offset) => offset >= 0));
+    case EVENT_ID.ALIAS:
+      return event.anchorStart - 1;
+    default:
+      return 0;
+  }
+}
+
+function restOfLine(text: string, offset: number): string {
+  const end = text.slice(offset).search(/[\r\n]/);
+  return end === -1 ? text.slice(offset) : text.slice(offset, offset + end);
 }
 
 const CANNOT_START_TOKEN = 'found character that cannot start any token while scanning for the next token';

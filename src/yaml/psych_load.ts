@@ -253,12 +253,7 @@ class ToRuby implements ClassLoader {
     }
     if (tag === '!set' || tag === `${CORE_TAG_PREFIX}set`) {
       this.load('Psych::Set');
-      const set = this.register(node, {});
-      for (let index = 0; index < node.children.length; index += 2) {
-        const key = this.acceptKey(node.children[index] as YamlNode);
-        setKey(set, key.name, this.accept(node.children[index + 1] as YamlNode));
-      }
-      return set;
+      return this.plainPairs(this.register(node, {}), node.children);
     }
     if ((match = /^!ruby\/hash-with-ivars(?::(.*))?$/.exec(tag))) {
       if (match[1] !== undefined) this.impossibleClass(match[1]);
@@ -272,15 +267,19 @@ class ToRuby implements ClassLoader {
     }
     if (tag === '!omap' || tag === `${CORE_TAG_PREFIX}omap`) {
       this.load('Psych::Omap');
-      const map = this.register(node, {});
-      for (let index = 0; index < node.children.length; index += 2) {
-        const key = this.acceptKey(node.children[index] as YamlNode);
-        setKey(map, key.name, this.accept(node.children[index + 1] as YamlNode));
-      }
-      return map;
+      return this.plainPairs(this.register(node, {}), node.children);
     }
     if ((match = /^!ruby\/marshalable:(.*)$/.exec(tag))) this.impossibleClass(match[1]);
     return this.reviveHash(this.register(node, {}), node.children);
+  }
+
+  /** Psych::Set and Psych::Omap are filled with `[]=`, without merge keys. */
+  private plainPairs(target: Record<string, unknown>, children: YamlNode[]): Record<string, unknown> {
+    for (let index = 0; index < children.length; index += 2) {
+      const key = this.acceptKey(children[index] as YamlNode);
+      setKey(target, key.name, this.accept(children[index + 1] as YamlNode));
+    }
+    return target;
   }
 
   /** `!!str {str: text}`: the string is the 'str' member; other members become instance variables. */

@@ -238,7 +238,13 @@ function scalarText(text: string, event: ScalarEvent): string {
  */
 function checkSimpleKey(text: string, start: number, end: number, inFlow: boolean): void {
   let colon = end;
-  while (colon < text.length && (text[colon] === ' ' || text[colon] === '\t' || (inFlow && /[\r\n]/.test(text[colon] ?? '')))) colon++;
+  for (;;) {
+    const ch = text[colon];
+    if (ch === ' ' || ch === '\t' || (inFlow && (ch === '\n' || ch === '\r'))) colon++;
+    else if (inFlow && ch === '#' && colon > end) {
+      while (colon < text.length && text[colon] !== '\n' && text[colon] !== '\r') colon++;
+    } else break;
+  }
   if (text[colon] !== ':' || explicitKey(text, start)) return;
   if (inFlow && /[\r\n]/.test(text.slice(start, colon))) {
     throw new PsychError('syntax', "did not find expected ',' or '}' while parsing a flow mapping", start);
