@@ -113,10 +113,10 @@ _gitlab_secrets() {
   fi
   case $option in
     ${pattern(valueOptionNames('directory'))})
-      type compopt &>/dev/null && compopt -o filenames
+      compopt -o filenames 2>/dev/null
       _gitlab_secrets_reply -d -- "$cur"; return ;;
     ${pattern(valueOptionNames('file'))})
-      type compopt &>/dev/null && compopt -o filenames
+      compopt -o filenames 2>/dev/null
       _gitlab_secrets_reply -f -- "$cur"; return ;;
     ${pattern(valueOptionNames('environment'))})
       _gitlab_secrets_reply -W ${shWords(ENVIRONMENTS)} -- "$cur"; return ;;

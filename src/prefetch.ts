@@ -1,7 +1,7 @@
-import { environmentOf, secretsPathOf } from './config/locate.ts';
-import type { LookupOptions } from './config/locate.ts';
-import { readKeyBases } from './config/secrets.ts';
+import { readFileSync } from 'node:fs';
 import { rewriteRakeArguments } from './argv.ts';
+import { environmentOf, secretsPathOf } from './config/paths.ts';
+import type { LookupOptions } from './config/paths.ts';
 import { deriveKeyAsync } from './format/key_generator.ts';
 import { NAMESPACES } from './namespaces.ts';
 
@@ -11,9 +11,10 @@ const NAMES = new Set(NAMESPACES.flatMap((ns) => [ns.name, ns.rakeName, ...ns.al
 
 /**
  * Start deriving the primary key on the thread pool before the CLI itself is loaded: PBKDF2 is most of
- * a `show`, and this way loading the CLI, parsing the command line and gitlab.yml happen while it runs.
- * Only a guess from a quick look at the arguments: the command resolves its key as always and shares
- * the derivation when the key base is the same. Any problem is left for the command to report.
+ * a `show`, and this way loading the CLI and reading gitlab.yml happen while it runs. Only a guess from a
+ * quick look at the arguments and at secrets.yml (no YAML parser is loaded for it): the command resolves
+ * its key as always and shares the derivation when the key base is the same; a wrong guess costs one
+ * derivation on another thread. Any problem is left for the command to report.
  */
 export function prefetchKey(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): void {
   try {
@@ -36,9 +37,33 @@ export function prefetchKey(argv: readonly string[], env: NodeJS.ProcessEnv = pr
       env: vars,
       cwd,
     };
-    const { keyBase } = readKeyBases(secretsPathOf(lookup), environmentOf(lookup));
-    if (keyBase !== null) deriveKeyAsync(keyBase).catch(() => undefined);
+    const keyBase = sniffKeyBase(readFileSync(secretsPathOf(lookup), 'utf8'), environmentOf(lookup));
+    if (keyBase !== undefined) deriveKeyAsync(keyBase).catch(() => undefined);
   } catch {
     // the command reports it
   }
+}
+
+const SECTION = /^([\w-]+):\s*(?:&[\w-]+\s*)?(?:#.*)?$/;
+// A plain scalar may not start with a YAML indicator (block scalar, anchor, alias, tag, flow...).
+const KEY_LINE = /^\s+encrypted_settings_key_base:\s*(?:"([^"\\]*)"|'([^']*)'|([^\s#'"|>&*!%@`{}[\],?:-][^\s#]*))\s*(?:#.*)?$/;
+
+/**
+ * encrypted_settings_key_base as a generated secrets.yml or gitlab-secrets.json holds it: a plain line in
+ * the environment's (else the shared) section. Undefined when the file looks any different.
+ */
+export function sniffKeyBase(text: string, environment: string): string | undefined {
+  if (text.trimStart().startsWith('{')) {
+    const value: unknown = JSON.parse(text)?.gitlab_rails?.encrypted_settings_key_base;
+    return typeof value === 'string' ? value : undefined;
+  }
+  const found: Record<string, string> = {};
+  let section: string | undefined;
+  for (const line of text.split('\n')) {
+    const top = SECTION.exec(line);
+    if (top) section = top[1];
+    const key = section && KEY_LINE.exec(line);
+    if (key) found[section!] = (key[1] ?? key[2] ?? key[3])!;
+  }
+  return found[environment] ?? found['shared'];
 }

@@ -1,25 +1,15 @@
 import { lstatSync, realpathSync, readlinkSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import type { Namespace } from '../namespaces.ts';
+
+export type { LookupOptions } from './paths.ts';
 import { readKeyBases } from './secrets.ts';
 import { redisSecretFile } from './redis.ts';
 import type { KeyBases } from './secrets.ts';
-import { findGitlabRoot } from './gitlab_root.ts';
+import { environmentOf, expandHome, rootOf, secretsPathOf } from './paths.ts';
+import type { LookupOptions } from './paths.ts';
 import { dig, isMap, readYamlFile } from './yaml_file.ts';
-
-/** Where to look, from the command line and the environment (SPEC §1, §3). */
-export interface LookupOptions {
-  gitlabRoot?: string | undefined;
-  environment?: string | undefined;
-  config?: string | undefined;
-  secrets?: string | undefined;
-  file?: string | undefined;
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-  standardRoots?: readonly string[];
-}
 
 export interface Target extends KeyBases {
   /** The encrypted file, absolute, symlink of its last component resolved. */
@@ -62,20 +52,6 @@ export function locateTarget(namespace: Namespace, options: LookupOptions, insta
   return { path: resolveLastLink(path), environment, sources, ...readKeyBases(sources.secrets, environment) };
 }
 
-/** --environment, else $RAILS_ENV, else production (every documented admin command uses production). */
-export function environmentOf(options: LookupOptions): string {
-  return options.environment || options.env['RAILS_ENV'] || 'production';
-}
-
-/** --secrets, else <root>/config/secrets.yml. */
-export function secretsPathOf(options: LookupOptions, rootDir: () => string = () => rootOf(options)): string {
-  return options.secrets ? resolve(options.cwd, expandHome(options.secrets)) : join(rootDir(), 'config', 'secrets.yml');
-}
-
-function rootOf(options: LookupOptions): string {
-  return findGitlabRoot({ explicit: options.gitlabRoot || options.env['GITLAB_ROOT'], cwd: options.cwd, standardRoots: options.standardRoots });
-}
-
 /** The environment's section of gitlab.yml; null when the file does not exist. */
 function readGitlabSection(path: string, environment: string, env: NodeJS.ProcessEnv): Record<string, unknown> | null {
   const data = readYamlFile(path, { erb: true, env });
@@ -104,13 +80,6 @@ function stringSetting(value: unknown): string | undefined {
   if (value === null || value === undefined || value === '') return undefined;
   if (typeof value === 'object') return undefined;
   return String(value);
-}
-
-/** Ruby's File.expand_path handles a leading `~`. */
-function expandHome(path: string): string {
-  if (path === '~') return homedir();
-  if (path.startsWith('~/')) return join(homedir(), path.slice(2));
-  return path;
 }
 
 /**

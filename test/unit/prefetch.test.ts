@@ -1,0 +1,38 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { prefetchKey, sniffKeyBase } from '../../src/prefetch.ts';
+
+test('sniffKeyBase reads the key line of the environment section, else of the shared section', () => {
+  const yml = [
+    '---',
+    'shared: &shared',
+    '  encrypted_settings_key_base: from-shared',
+    'production:',
+    '  secret_key_base: abc',
+    '  encrypted_settings_key_base: "from-production" # comment',
+    'staging:',
+    "  encrypted_settings_key_base: 'from-staging'",
+    '',
+  ].join('\n');
+  assert.equal(sniffKeyBase(yml, 'production'), 'from-production');
+  assert.equal(sniffKeyBase(yml, 'staging'), 'from-staging');
+  assert.equal(sniffKeyBase(yml, 'development'), 'from-shared');
+});
+
+test('sniffKeyBase reads Omnibus gitlab-secrets.json', () => {
+  assert.equal(sniffKeyBase('{"gitlab_rails": {"encrypted_settings_key_base": "k"}}', 'production'), 'k');
+  assert.equal(sniffKeyBase('{"gitlab_rails": {}}', 'production'), undefined);
+});
+
+test('sniffKeyBase gives up on layouts it does not know rather than guessing', () => {
+  assert.equal(sniffKeyBase('production:\n  <<: *base\n', 'production'), undefined);
+  assert.equal(sniffKeyBase('production: {encrypted_settings_key_base: k}\n', 'production'), undefined);
+  assert.equal(sniffKeyBase('production:\n  encrypted_settings_key_base: |\n    k\n', 'production'), undefined);
+});
+
+test('prefetchKey never throws, whatever the arguments and files', () => {
+  prefetchKey(['smtp', 'show', '--gitlab-root', '/nonexistent'], {}, '/');
+  prefetchKey(['smtp', 'show', '--secrets'], {}, '/');
+  prefetchKey(['--help'], {}, '/');
+  prefetchKey(['gitlab:smtp:secret:show', 'RAILS_ENV=x', '--secrets=/etc/passwd'], {}, '/');
+});
