@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Argument, Command, CommanderError } from 'commander';
 import type { LookupOptions } from './config/locate.ts';
 import type { CommandContext } from './commands/context.ts';
 import type { EditOptions } from './commands/edit.ts';
@@ -6,6 +6,8 @@ import type { ShowOptions } from './commands/show.ts';
 import type { WriteOptions } from './commands/write.ts';
 import { EXIT, GitlabSecretsError } from './errors.ts';
 import { rewriteRakeArguments } from './argv.ts';
+import { COMPLETION_SHELLS, completionScript } from './completion.ts';
+import type { CompletionShell } from './completion.ts';
 import { processIo } from './io.ts';
 import type { Io } from './io.ts';
 import { NAMESPACES, namespaceByName } from './namespaces.ts';
@@ -74,6 +76,7 @@ Other commands:
   gitlab-secrets <namespace> rotate        re-encrypt with the primary key after a key rotation
   gitlab-secrets rotate --all              the same for every namespace file that exists
   gitlab-secrets doctor                    where everything is, what is wrong and how to fix it
+  gitlab-secrets completion bash|zsh|fish  a shell completion script: source <(gitlab-secrets completion bash)
 
 Examples:
   gitlab-secrets smtp show
@@ -176,6 +179,18 @@ function buildProgram(
     .action((_options: unknown, command: Command) =>
       guarded(async () => setExitCode(await handlers.rotateAll(lookupOf(command), io))),
     );
+
+  program
+    .command('completion')
+    .description('print a shell completion script for bash, zsh or fish')
+    .addArgument(new Argument('<shell>', 'the shell').choices(COMPLETION_SHELLS))
+    .addHelpText(
+      'after',
+      '\nExamples:\n  source <(gitlab-secrets completion bash)     # in ~/.bashrc\n' +
+        '  source <(gitlab-secrets completion zsh)      # in ~/.zshrc, after compinit\n' +
+        '  gitlab-secrets completion fish > ~/.config/fish/completions/gitlab-secrets.fish',
+    )
+    .action((shell: CompletionShell) => void io.stdout.write(completionScript(shell)));
 
   for (const namespace of NAMESPACES) {
     const group = program

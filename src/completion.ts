@@ -1,9 +1,11 @@
-import { NAMESPACES } from './namespaces.ts';
-
 /**
  * Shell completion scripts for `gitlab-secrets completion <shell>`. Everything about namespaces (names,
- * aliases, Redis instance names) comes from NAMESPACES, so a new namespace needs no change here.
+ * aliases, Redis instance names) comes from NAMESPACES, so a new namespace needs no change here; the
+ * commands and options are those cli.ts defines.
  */
+import { NAMESPACES } from './namespaces.ts';
+
+/** The shells `gitlab-secrets completion` writes a script for. */
 export type CompletionShell = 'bash' | 'zsh' | 'fish';
 
 export const COMPLETION_SHELLS: readonly CompletionShell[] = ['bash', 'zsh', 'fish'];
@@ -63,7 +65,7 @@ const valueOptionNames = (kind?: ValueKind): string[] =>
   GLOBAL_OPTIONS.filter((option) => (kind ? option.value === kind : option.value !== undefined)).flatMap((option) =>
     option.short ? [option.short, option.long] : [option.long],
   );
-/** Commands after which an instance name comes, and after how many words: `redis show <instance>`, `redis get <key> <instance>`. */
+/** The commands an instance name follows (`redis show <instance>`); `get` takes it after its key (`redis get <key> <instance>`). */
 const instanceCommands = NAMESPACE_COMMANDS.map((command) => command.name).filter((name) => name !== 'get');
 
 /** The completion script for `shell`, to be loaded by `source <(gitlab-secrets completion bash)` or the like. */
