@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'gitlab-secrets.js');
+const BIN = join(ROOT, 'bin', 'gitlab-secrets.cjs');
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const MiB = 1024 * 1024;
 

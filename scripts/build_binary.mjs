@@ -56,11 +56,11 @@ async function buildIn(work, version) {
   const result = await build({
     absWorkingDir: root,
     stdin: {
-      // What bin/gitlab-secrets.js does: start the key derivation, then run the CLI.
+      // What bin/gitlab-secrets.cjs does: start the key derivation, then run the CLI.
       contents:
-        "require('./src/prefetch.ts').prefetchKey(process.argv.slice(2));\n" +
+        "const prefetched = require('./src/prefetch.ts').prefetchKey(process.argv.slice(2));\n" +
         "const { main } = require('./src/cli.ts');\n" +
-        'main(process.argv.slice(2)).then((code) => { process.exitCode = code; });\n',
+        'main(process.argv.slice(2), { prefetched }).then((code) => { process.exitCode = code; });\n',
       resolveDir: root,
       sourcefile: 'sea_main.cjs',
       loader: 'js',
@@ -86,7 +86,7 @@ async function buildIn(work, version) {
 
   // 2. The preparation blob. The code cache saves compiling the script at each start (measured on
   // linux-x64: median `show` about 10 ms faster of ~130 ms, `--version` ~50 ms against ~90 ms for
-  // `node bin/gitlab-secrets.js`). useSnapshot is left off: it was no faster than the code cache (the
+  // `node bin/gitlab-secrets.cjs`). useSnapshot is left off: it was no faster than the code cache (the
   // commands' modules are evaluated after start-up either way), and Node warns that child_process,
   // which the editor needs, is not verified in user snapshots.
   const blob = join(work, 'sea-prep.blob');

@@ -5,6 +5,8 @@ import type { EditOptions } from './commands/edit.ts';
 import type { ShowOptions } from './commands/show.ts';
 import type { WriteOptions } from './commands/write.ts';
 import { EXIT, GitlabSecretsError } from './errors.ts';
+import { adoptKey } from './format/key_generator.ts';
+import type { PrefetchedKey } from './prefetch.ts';
 import { rewriteRakeArguments } from './argv.ts';
 import { COMPLETION_SHELLS, completionScript } from './completion.ts';
 import type { CompletionShell } from './completion.ts';
@@ -39,6 +41,8 @@ const HANDLERS: Handlers = {
 };
 
 export interface MainOptions {
+  /** The key derivation bin/ started before loading the CLI (src/prefetch.ts). */
+  prefetched?: PrefetchedKey | undefined;
   io?: Io;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
@@ -94,6 +98,7 @@ ${EXIT_CODES_HELP}`;
 
 /** Run the CLI; resolves with the exit code. The only place that turns errors into output. */
 export async function main(argv: readonly string[], options: MainOptions = {}): Promise<number> {
+  if (options.prefetched) adoptKey(options.prefetched.keyBase, options.prefetched.key);
   const io = options.io ?? processIo();
   const env = { ...(options.env ?? process.env) };
   const handlers = { ...HANDLERS, ...options.handlers };

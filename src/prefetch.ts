@@ -9,18 +9,29 @@ import { NAMESPACES } from './namespaces.ts';
 const KEYED_VERBS = new Set(['show', 'edit', 'write', 'get', 'rotate']);
 const NAMES = new Set(NAMESPACES.flatMap((ns) => [ns.name, ns.rakeName, ...ns.aliases]));
 
+/** A key derivation started before the CLI was loaded, handed to `main()`. */
+export interface PrefetchedKey {
+  keyBase: string;
+  key: Promise<Buffer>;
+}
+
 /**
  * Start deriving the primary key on the thread pool before the CLI itself is loaded: PBKDF2 is most of
  * a `show`, and this way loading the CLI and reading gitlab.yml happen while it runs. Only a guess from a
  * quick look at the arguments and at secrets.yml (no YAML parser is loaded for it): the command resolves
- * its key as always and shares the derivation when the key base is the same; a wrong guess costs one
- * derivation on another thread. Any problem is left for the command to report.
+ * its key as always and uses the prefetched one only when the key base is the same; a wrong guess costs
+ * one derivation on another thread. Any problem is left for the command to report. Built as a bundle of
+ * its own (dist/prefetch.cjs), small to load.
  */
-export function prefetchKey(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): void {
+export function prefetchKey(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+): PrefetchedKey | undefined {
   try {
     const vars = { ...env };
     const args = rewriteRakeArguments(argv, vars);
-    if (!args.some((arg) => NAMES.has(arg)) || !args.some((arg) => KEYED_VERBS.has(arg))) return;
+    if (!args.some((arg) => NAMES.has(arg)) || !args.some((arg) => KEYED_VERBS.has(arg))) return undefined;
     const option = (...names: string[]): string | undefined => {
       for (let i = 0; i < args.length; i++) {
         const arg = args[i]!;
@@ -38,9 +49,12 @@ export function prefetchKey(argv: readonly string[], env: NodeJS.ProcessEnv = pr
       cwd,
     };
     const keyBase = sniffKeyBase(readFileSync(secretsPathOf(lookup), 'utf8'), environmentOf(lookup));
-    if (keyBase !== undefined) deriveKeyAsync(keyBase).catch(() => undefined);
+    if (keyBase === undefined) return undefined;
+    const key = deriveKeyAsync(keyBase);
+    key.catch(() => undefined); // a refused key base is reported by the command
+    return { keyBase, key };
   } catch {
-    // the command reports it
+    return undefined; // the command reports it
   }
 }
 

@@ -43,6 +43,16 @@ export function deriveKeyAsync(keyBase: string): Promise<Buffer> {
   return pending;
 }
 
+/** Use a derivation started elsewhere (the CLI's prefetch) for this key base, unless one is known. */
+export function adoptKey(keyBase: string, key: Promise<Buffer>): void {
+  if (derived.has(keyBase)) return;
+  derived.set(keyBase, key);
+  key.then(
+    (value) => derived.set(keyBase, value),
+    () => derived.delete(keyBase),
+  );
+}
+
 /** Keys derived in this process, by key base: each at most once, whoever asks. */
 const derived = new Map<string, Buffer | Promise<Buffer>>();
 

@@ -1,12 +1,12 @@
-/** Run the built CLI as a user would: `node bin/gitlab-secrets.js …` in a clean environment. */
+/** Run the built CLI as a user would: `node bin/gitlab-secrets.cjs …` in a clean environment. */
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const BIN = fileURLToPath(new URL('../../bin/gitlab-secrets.js', import.meta.url));
-const BUNDLE = fileURLToPath(new URL('../../dist/gitlab-secrets.mjs', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../bin/gitlab-secrets.cjs', import.meta.url));
+const BUNDLE = fileURLToPath(new URL('../../dist/gitlab-secrets.cjs', import.meta.url));
 
 /** Variables the CLI reads; cleared so the developer's own shell cannot change a test's outcome. */
 const CLI_VARIABLES = ['GITLAB_ROOT', 'GITLAB_CONFIG', 'RAILS_ENV', 'EDITOR', 'VISUAL'];

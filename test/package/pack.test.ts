@@ -86,8 +86,9 @@ test('npm pack ships the bundles, bin, library, types, READMEs and LICENSE and n
     'README.md',
     'README.ja.md',
     'package.json',
-    'bin/gitlab-secrets.js',
-    'dist/gitlab-secrets.mjs',
+    'bin/gitlab-secrets.cjs',
+    'dist/gitlab-secrets.cjs',
+    'dist/prefetch.cjs',
     'dist/lib/index.mjs',
     'dist/types/index.d.ts',
   ]) {
@@ -118,7 +119,7 @@ test('the installed gitlab-secrets shows the demo secrets exactly as the reposit
 });
 
 test('the installed CLI needs none of its npm dependencies at run time, editor included', (t) => {
-  // The CLI is one esbuild bundle (with chunks); only node: built-ins may be imported from it.
+  // The CLI is an esbuild bundle; only node: built-ins may be required from it.
   const dependencies = join(installedPackage, 'node_modules');
   const hidden = join(work, 'hidden_node_modules');
   if (existsSync(dependencies)) {
