@@ -20,10 +20,19 @@ const common = {
 for (const stale of ['chunks', 'gitlab-secrets.mjs', 'prefetch.mjs']) {
   rmSync(new URL(`../dist/${stale}`, import.meta.url), { recursive: true, force: true });
 }
+/** The editor's third-party code (execa, tmp) stays in dist/editor_deps.cjs, required on first use. */
+const editorDepsApart = {
+  name: 'editor-deps-apart',
+  setup(build) {
+    build.onResolve({ filter: /\/editor_deps\.ts$/ }, () => ({ path: './editor_deps.cjs', external: true }));
+  },
+};
 await build({
   ...common,
   entryPoints: ['src/cli.ts'],
   outfile: 'dist/gitlab-secrets.cjs',
   define: { PACKAGE_VERSION: JSON.stringify(version) },
+  plugins: [editorDepsApart],
 });
+await build({ ...common, entryPoints: ['src/editor_deps.ts'], outfile: 'dist/editor_deps.cjs' });
 await build({ ...common, entryPoints: ['src/prefetch.ts'], outfile: 'dist/prefetch.cjs' });

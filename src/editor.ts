@@ -1,7 +1,6 @@
 import { accessSync, constants, chmodSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import tmp from 'tmp';
 import { EditBufferLostError, EditorFailedError } from './errors.ts';
 import { removeOnExit } from './fs/cleanup.ts';
 import { trackEditor } from './signals.ts';
@@ -60,7 +59,8 @@ export interface EditBuffer {
  * filesystem where there is one, never beside the encrypted file (GitLab puts it in the settings
  * directory). Named after the target with a YAML suffix so editors highlight it.
  */
-export function createEditBuffer(targetPath: string, env: NodeJS.ProcessEnv): EditBuffer {
+export async function createEditBuffer(targetPath: string, env: NodeJS.ProcessEnv): Promise<EditBuffer> {
+  const { tmp } = await import('./editor_deps.ts');
   const dir = tmp.dirSync({ prefix: 'gitlab-secrets-', mode: 0o700, tmpdir: privateTempRoot(env) }).name;
   const remove = removeOnExit(dir);
   chmodSync(dir, 0o700);
@@ -104,7 +104,7 @@ function isWritableDirectory(dir: string): boolean {
 export async function runEditor(editor: string, file: string, env: NodeJS.ProcessEnv): Promise<number> {
   const [command, ...args] = splitCommand(editor);
   if (!command) throw new EditorFailedError(editor);
-  const { execa } = await import('execa');
+  const { execa } = await import('./editor_deps.ts');
   const started = Date.now();
   const child = execa(command, [...args, file], { stdio: 'inherit', reject: false, env, extendEnv: false });
   trackEditor(child);

@@ -29,7 +29,7 @@ export async function edit(context: CommandContext, options: EditOptions = {}): 
   warnIfTrailingNewline(context, target.path, current);
   const original = current ? current.plaintext : Buffer.from(context.namespace.template, 'utf8');
 
-  const buffer = createEditBuffer(target.path, env);
+  const buffer = await createEditBuffer(target.path, env);
   let edited: Buffer;
   try {
     buffer.write(original);

@@ -18,8 +18,8 @@ test('splitCommand rejects an unterminated quote', () => {
   assert.throws(() => splitCommand(`vim "oops`), EditorFailedError);
 });
 
-test('the edit buffer is a 0600 file in a private 0700 directory, named as YAML, and removable', () => {
-  const buffer = createEditBuffer('/srv/x/shared/encrypted_settings/smtp.yaml.enc', {});
+test('the edit buffer is a 0600 file in a private 0700 directory, named as YAML, and removable', async () => {
+  const buffer = await createEditBuffer('/srv/x/shared/encrypted_settings/smtp.yaml.enc', {});
   try {
     buffer.write(Buffer.from('a: 1\n'));
     assert.match(buffer.path, /smtp\.yaml$/);
@@ -34,11 +34,11 @@ test('the edit buffer is a 0600 file in a private 0700 directory, named as YAML,
   assert.equal(existsSync(buffer.path.replace(/\/[^/]+$/, '')), false);
 });
 
-test('the edit buffer prefers $XDG_RUNTIME_DIR, then /dev/shm', () => {
-  const xdg = createEditBuffer('/x/ldap.yaml.enc', { XDG_RUNTIME_DIR: '/tmp' });
+test('the edit buffer prefers $XDG_RUNTIME_DIR, then /dev/shm', async () => {
+  const xdg = await createEditBuffer('/x/ldap.yaml.enc', { XDG_RUNTIME_DIR: '/tmp' });
   xdg.remove();
   assert.ok(xdg.path.startsWith('/tmp/gitlab-secrets-'));
-  const fallback = createEditBuffer('/x/ldap.yaml.enc', { XDG_RUNTIME_DIR: '/nonexistent' });
+  const fallback = await createEditBuffer('/x/ldap.yaml.enc', { XDG_RUNTIME_DIR: '/nonexistent' });
   fallback.remove();
   assert.ok(fallback.path.startsWith(existsSync('/dev/shm') ? '/dev/shm/' : '/tmp/'));
 });
