@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deriveKey, KeyRing, ITERATIONS } from '../../src/format/key_generator.ts';
-import { decryptBody, encryptBody, IV_LENGTH, AUTH_TAG_LENGTH } from '../../src/format/message_encryptor.ts';
+import { BASE64, decryptBody, encryptBody, isStrictBase64, IV_LENGTH, AUTH_TAG_LENGTH } from '../../src/format/message_encryptor.ts';
 import { BaseKeyTooSmallError, InvalidMessageError } from '../../src/errors.ts';
 import { pbkdf2Sync, createCipheriv } from 'node:crypto';
 import { dumpString } from '../../src/format/marshal.ts';
@@ -62,8 +62,8 @@ test('a body with one trailing newline is read and flagged', () => {
   assert.throws(() => decryptBody(`${body}\n\n`, ring), InvalidMessageError);
 });
 
-const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-const withStrayBits = (c: string): string => BASE64[BASE64.indexOf(c) | 1]!;
+const BASE64_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const withStrayBits = (c: string): string => BASE64_CHARS[BASE64_CHARS.indexOf(c) | 1]!;
 
 function sealed(payload: Buffer, iv = Buffer.alloc(12, 1)): string {
   const cipher = createCipheriv('aes-256-gcm', ring.key(0), iv);
@@ -105,4 +105,23 @@ test('a large body decrypts across decoding pieces, and padding inside it is ref
   const padded = `${body.slice(0, 65534)}==${body.slice(65536)}`;
   assert.throws(() => decryptBody(padded, ring), InvalidMessageError);
   assert.throws(() => decryptBody(`${body.slice(0, 100)}\n${body.slice(101)}`, ring), InvalidMessageError);
+});
+
+test('the byte check of ciphertext pieces agrees with the strict base64 rule on random input', () => {
+  // A seeded generator (xorshift) over base64 characters, padding and a stray '-'.
+  let seed = 0x9e3779b9;
+  const next = (): number => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) / 2 ** 32;
+  };
+  const chars = `${BASE64_CHARS}==-`;
+  for (let n = 0; n < 20_000; n++) {
+    const length = Math.floor(next() * 4) * 4 + (next() < 0.1 ? 1 : 0);
+    let text = '';
+    for (let i = 0; i < length; i++) text += chars[Math.floor(next() * chars.length)];
+    if (next() < 0.5) text = text.replace(/=+/g, '').padEnd(length, '=');
+    assert.equal(isStrictBase64(Buffer.from(text, 'latin1'), true), BASE64.test(text), JSON.stringify(text));
+  }
 });
