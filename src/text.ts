@@ -18,13 +18,18 @@ export function decodeUtf8(bytes: Uint8Array): string | null {
 
 const ASCII_SPACE = new Set([0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20]);
 
-/** Blank plaintext bytes: GitLab's `encrypted.read.presence` is nil for them. */
-export function isBlankBytes(bytes: Uint8Array): boolean {
+/** Blank plaintext bytes: GitLab's `encrypted.read.presence` is nil for them. Bytes may come in pieces. */
+export function isBlankBytes(bytes: Uint8Array | readonly Uint8Array[]): boolean {
+  const pieces = bytes instanceof Uint8Array ? [bytes] : bytes;
   // Settings start with a letter or `#` within a few bytes: answer without decoding megabytes.
-  for (const byte of bytes) {
-    if (byte >= 0x80) break;
-    if (!ASCII_SPACE.has(byte)) return false;
+  for (const piece of pieces) {
+    for (const byte of piece) {
+      if (byte >= 0x80) {
+        const text = decodeUtf8(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces));
+        return text !== null && isBlank(text);
+      }
+      if (!ASCII_SPACE.has(byte)) return false;
+    }
   }
-  const text = decodeUtf8(bytes);
-  return text !== null && isBlank(text);
+  return true;
 }

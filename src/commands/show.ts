@@ -18,12 +18,13 @@ export async function show(context: CommandContext, options: ShowOptions = {}): 
     stdout.write(`${toJson(parseSettings(target.path, result?.plaintext ?? null), 2)}\n`);
     return;
   }
-  if (!result || isBlankBytes(result.plaintext)) {
+  if (!result || isBlankBytes(result.pieces)) {
     // GitLab: `encrypted.read.presence || "File ... does not exist."`, on stdout, success.
     stdout.write(`File '${target.path}' does not exist. Use \`${editCommand(context)}\` to change that.\n`);
     return;
   }
-  const { plaintext } = result;
-  stdout.write(plaintext);
-  if (plaintext[plaintext.length - 1] !== 0x0a) stdout.write('\n');
+  // The pieces as decrypted: a large file is never joined into one more copy.
+  for (const piece of result.pieces) stdout.write(piece);
+  const last = result.pieces.at(-1)!;
+  if (last[last.length - 1] !== 0x0a) stdout.write('\n');
 }

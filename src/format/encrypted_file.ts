@@ -49,7 +49,7 @@ export class EncryptedFile {
     try {
       const stat = fstatSync(fd, { bigint: true });
       const decrypted = await decryptBodyAsync(fileSource(fd, Number(stat.size)), this.keys);
-      return { ...decrypted, version: versionOf(stat) };
+      return Object.assign(decrypted, { version: versionOf(stat) });
     } catch (error) {
       if (error instanceof InvalidMessageError) throw new DecryptError(this.contentPath);
       if (error instanceof GitlabSecretsError) throw error;

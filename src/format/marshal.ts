@@ -41,20 +41,32 @@ export function dumpString(bytes: Uint8Array): Buffer {
  * Returns a view into `data`, not a copy.
  */
 export function loadString(data: Buffer): Buffer {
-  const reader = new Reader(data);
+  const { start, end } = locateString({ size: data.length, byteAt: (i) => data[i]! });
+  return data.subarray(start, end);
+}
+
+/** Random access to a payload that may be held in several pieces. */
+export interface ByteSource {
+  readonly size: number;
+  byteAt(index: number): number;
+}
+
+/** Where the String's bytes lie in a Marshal-dumped String: [start, end). Validates the whole dump. */
+export function locateString(source: ByteSource): { start: number; end: number } {
+  const reader = new Reader(source);
   if (reader.byte() !== MAJOR || reader.byte() !== MINOR) throw new MarshalFormatError('not a Marshal 4.8 stream');
   const type = reader.byte();
   if (type === TYPE_STRING) {
-    const bytes = reader.string();
+    const range = reader.string();
     reader.end();
-    return bytes;
+    return range;
   }
   if (type !== TYPE_IVAR || reader.byte() !== TYPE_STRING) throw new MarshalFormatError('not a String');
-  const bytes = reader.string();
+  const range = reader.string();
   const ivars = reader.long();
   if (ivars !== 1) throw new MarshalFormatError('unexpected instance variables');
   if (reader.byte() !== TYPE_SYMBOL) throw new MarshalFormatError('unexpected instance variable');
-  const name = reader.string().toString('latin1');
+  const name = reader.text(reader.string());
   const value = reader.byte();
   if (name === 'E') {
     if (value !== TYPE_TRUE && value !== TYPE_FALSE) throw new MarshalFormatError('bad encoding flag');
@@ -65,7 +77,7 @@ export function loadString(data: Buffer): Buffer {
     throw new MarshalFormatError('unexpected instance variable');
   }
   reader.end();
-  return bytes;
+  return range;
 }
 
 /** Marshal's w_long for a non-negative integer below 2**32. */
@@ -80,11 +92,11 @@ export function encodeLong(n: number): Buffer {
 
 class Reader {
   private at = 0;
-  constructor(private readonly data: Buffer) {}
+  constructor(private readonly source: ByteSource) {}
 
   byte(): number {
-    if (this.at >= this.data.length) throw new MarshalFormatError('truncated');
-    return this.data[this.at++]!;
+    if (this.at >= this.source.size) throw new MarshalFormatError('truncated');
+    return this.source.byteAt(this.at++);
   }
 
   /** Marshal's r_long, limited to the non-negative values lengths can take. */
@@ -100,15 +112,24 @@ class Reader {
     throw new MarshalFormatError('negative length');
   }
 
-  string(): Buffer {
+  /** A length-prefixed byte string, as the range it occupies. */
+  string(): { start: number; end: number } {
     const length = this.long();
-    if (this.at + length > this.data.length) throw new MarshalFormatError('truncated');
-    const bytes = this.data.subarray(this.at, this.at + length);
+    if (this.at + length > this.source.size) throw new MarshalFormatError('truncated');
+    const range = { start: this.at, end: this.at + length };
     this.at += length;
-    return bytes;
+    return range;
+  }
+
+  /** A short range's bytes as Latin-1 text (symbol names). */
+  text({ start, end }: { start: number; end: number }): string {
+    if (end - start > 64) throw new MarshalFormatError('unexpected instance variable');
+    let text = '';
+    for (let i = start; i < end; i++) text += String.fromCharCode(this.source.byteAt(i));
+    return text;
   }
 
   end(): void {
-    if (this.at !== this.data.length) throw new MarshalFormatError('trailing data');
+    if (this.at !== this.source.size) throw new MarshalFormatError('trailing data');
   }
 }

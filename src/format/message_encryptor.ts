@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { InvalidMessageError } from '../errors.ts';
 import type { KeyRing } from './key_generator.ts';
-import { dumpString, loadString, MarshalFormatError } from './marshal.ts';
+import { dumpString, locateString, MarshalFormatError } from './marshal.ts';
 
 /**
  * The body of an encrypted settings file, as ActiveSupport::MessageEncryptor writes it with
@@ -14,15 +14,34 @@ export const IV_LENGTH = 12;
 export const AUTH_TAG_LENGTH = 16;
 
 export interface Decrypted {
-  /** The stored plaintext bytes, untouched. */
-  plaintext: Buffer;
+  /** The stored plaintext bytes, untouched (joined from `pieces` on first use). */
+  readonly plaintext: Buffer;
+  /** The same bytes in the pieces they were decrypted in: `show` writes them without joining them. */
+  readonly pieces: readonly Buffer[];
   /** Which key read it: 0 the primary, 1.. a rotated key. */
-  keyIndex: number;
+  readonly keyIndex: number;
   /**
    * The body ended in one newline (an editor added it). GitLab on Rails up to 7.2.1 cannot read such a
    * file; we read it and let the caller warn.
    */
-  trailingNewline: boolean;
+  readonly trailingNewline: boolean;
+}
+
+class DecryptedText implements Decrypted {
+  constructor(
+    private parts: readonly Buffer[],
+    readonly keyIndex: number,
+    readonly trailingNewline: boolean,
+  ) {}
+
+  get pieces(): readonly Buffer[] {
+    return this.parts;
+  }
+
+  get plaintext(): Buffer {
+    if (this.parts.length !== 1) this.parts = [Buffer.concat(this.parts)];
+    return this.parts[0]!;
+  }
 }
 
 /** Encrypt plaintext bytes with a 32-byte key into a body. The IV is random. */
@@ -80,7 +99,7 @@ interface BodyParts {
 
 function open(source: BodySource, parts: BodyParts, key: Buffer, keyIndex: number): Decrypted | null {
   const payload = openGcm(source, parts, key);
-  return payload && { plaintext: unwrap(payload), keyIndex, trailingNewline: parts.trailingNewline };
+  return payload && new DecryptedText(unwrap(payload), keyIndex, parts.trailingNewline);
 }
 
 /** A valid IV and tag take 16 + 24 base64 characters and two separators: they lie in the last bytes. */
@@ -118,75 +137,120 @@ function strictDecode64(text: string): Buffer | null {
   return BASE64.test(text) ? Buffer.from(text, 'base64') : null;
 }
 
-const ALPHABET = new Uint8Array(256);
-for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') ALPHABET[c.charCodeAt(0)] = 1;
+const DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+/** Each byte's 6-bit value, or 64 for a byte that is not a base64 digit. */
+const VALUE = new Uint8Array(256).fill(64);
+for (let i = 0; i < DIGITS.length; i++) VALUE[DIGITS.charCodeAt(i)] = i;
 const PAD = 0x3d; // '='
 
 /**
- * The BASE64 rule for a piece of the ciphertext, checked on its bytes: a regular expression over
- * megabytes costs more than decrypting them. Only the last piece may end in padding.
+ * Decode a piece of the ciphertext into `out` under the BASE64 rule, straight from its bytes: no string
+ * per piece, and a regular expression over megabytes would cost more than decrypting them. Only the last
+ * piece may end in padding. Returns the number of bytes written, or -1 when it is not strict base64.
  */
-export function isStrictBase64(bytes: Buffer, last: boolean): boolean {
-  if (bytes.length % 4 !== 0) return false;
+export function decodeStrictBase64(bytes: Uint8Array, last: boolean, out: Uint8Array): number {
+  if (bytes.length % 4 !== 0) return -1;
   let end = bytes.length;
   if (last && bytes[end - 1] === PAD) end -= bytes[end - 2] === PAD ? 2 : 1;
-  for (let i = 0; i < end; i++) if (ALPHABET[bytes[i]!] === 0) return false;
-  if (end === bytes.length) return true;
-  // No stray bits before the padding (see BASE64).
-  const lastValue = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.indexOf(String.fromCharCode(bytes[end - 1]!));
-  return (lastValue & (bytes.length - end === 2 ? 0x0f : 0x03)) === 0;
+  let at = 0;
+  let i = 0;
+  for (; i + 4 <= end; i += 4) {
+    const a = VALUE[bytes[i]!]!;
+    const b = VALUE[bytes[i + 1]!]!;
+    const c = VALUE[bytes[i + 2]!]!;
+    const d = VALUE[bytes[i + 3]!]!;
+    if ((a | b | c | d) & 64) return -1;
+    out[at++] = (a << 2) | (b >> 4);
+    out[at++] = ((b & 15) << 4) | (c >> 2);
+    out[at++] = ((c & 3) << 6) | d;
+  }
+  const rest = end - i; // 2 or 3 digits before the padding; their unused bits must be zero
+  if (rest === 2) {
+    const a = VALUE[bytes[i]!]!;
+    const b = VALUE[bytes[i + 1]!]!;
+    if ((a | b) & 64 || b & 15) return -1;
+    out[at++] = (a << 2) | (b >> 4);
+  } else if (rest === 3) {
+    const a = VALUE[bytes[i]!]!;
+    const b = VALUE[bytes[i + 1]!]!;
+    const c = VALUE[bytes[i + 2]!]!;
+    if ((a | b | c) & 64 || c & 3) return -1;
+    out[at++] = (a << 2) | (b >> 4);
+    out[at++] = ((b & 15) << 4) | (c >> 2);
+  } else if (rest !== 0) {
+    return -1;
+  }
+  return at;
 }
 
 /** Base64 characters decoded per step: a multiple of 4, so every piece but the last has no padding. */
 export const PIECE = 64 * 1024;
 
 /**
- * Decrypt the base64 ciphertext piece by piece into one buffer: a 4 MB file is never held whole, as
- * base64 or decoded. Null when authentication fails: the plaintext is only returned after GCM has
- * checked the tag.
+ * Decrypt the base64 ciphertext piece by piece: the body is never held whole, as base64 or decoded,
+ * and the plaintext stays in the pieces the cipher returns (copying them into one buffer would leave
+ * a second copy for a garbage collector that a short run never calls). Null when authentication
+ * fails: the plaintext is only returned after GCM has checked the tag.
  */
-function openGcm(source: BodySource, parts: BodyParts, key: Buffer): Buffer | null {
+function openGcm(source: BodySource, parts: BodyParts, key: Buffer): Buffer[] | null {
   const end = parts.ciphertextEnd;
   if (end % 4 !== 0) throw new InvalidMessageError();
   const decipher = createDecipheriv(CIPHER, key, parts.iv, { authTagLength: AUTH_TAG_LENGTH });
   decipher.setAuthTag(parts.authTag);
-  const out = Buffer.allocUnsafe((end / 4) * 3);
   const decoded = Buffer.allocUnsafe((PIECE / 4) * 3);
-  let length = 0;
+  const pieces: Buffer[] = [];
   for (let start = 0; start < end; start += PIECE) {
     const size = Math.min(PIECE, end - start);
-    const piece = source.read(start, size);
-    if (!isStrictBase64(piece, start + size === end)) throw new InvalidMessageError();
-    // Decoded into one reused buffer: no allocation per piece.
-    const bytes = decoded.write(piece.toString('latin1'), 'base64');
-    length += decipher.update(decoded.subarray(0, bytes)).copy(out, length);
+    const bytes = decodeStrictBase64(source.read(start, size), start + size === end, decoded);
+    if (bytes < 0) throw new InvalidMessageError();
+    pieces.push(decipher.update(decoded.subarray(0, bytes)));
   }
   try {
-    length += decipher.final().copy(out, length);
+    pieces.push(decipher.final());
   } catch {
     return null;
   }
-  return out.subarray(0, length);
+  return pieces.filter((piece) => piece.length > 0);
 }
 
 /**
  * The decrypted payload is `Marshal.dump(text)` (Rails 6.1/7.0, GitLab today) or, from a Rails 7.1+ JSON
- * serializer, a JSON string.
+ * serializer, a JSON string. Returns the text's bytes as views into the payload's pieces.
  */
-function unwrap(payload: Buffer): Buffer {
-  if (payload[0] === 0x22 /* '"' */) {
+function unwrap(payload: Buffer[]): Buffer[] {
+  if (payload[0]?.[0] === 0x22 /* '"' */) {
     try {
-      const text: unknown = JSON.parse(payload.toString('utf8'));
-      if (typeof text === 'string') return Buffer.from(text, 'utf8');
+      const text: unknown = JSON.parse(Buffer.concat(payload).toString('utf8'));
+      if (typeof text === 'string') return [Buffer.from(text, 'utf8')];
     } catch {
       // fall through: not JSON
     }
     throw new InvalidMessageError();
   }
+  const offsets: number[] = [];
+  let size = 0;
+  for (const piece of payload) {
+    offsets.push(size);
+    size += piece.length;
+  }
+  let current = 0; // the piece the last byteAt() found: Marshal reads the head, then the tail
+  const byteAt = (index: number): number => {
+    while (index < offsets[current]!) current--;
+    while (index >= offsets[current]! + payload[current]!.length) current++;
+    return payload[current]![index - offsets[current]!]!;
+  };
+  let range: { start: number; end: number };
   try {
-    return loadString(payload);
+    range = locateString({ size, byteAt });
   } catch (error) {
     if (error instanceof MarshalFormatError) throw new InvalidMessageError();
     throw error;
   }
+  const text: Buffer[] = [];
+  payload.forEach((piece, i) => {
+    const from = Math.max(range.start - offsets[i]!, 0);
+    const to = Math.min(range.end - offsets[i]!, piece.length);
+    if (to > from) text.push(piece.subarray(from, to));
+  });
+  return text;
 }
