@@ -1,6 +1,14 @@
 import { existsSync } from 'node:fs';
 import type { LookupOptions } from '../config/locate.ts';
-import { DirectoryMissingError, EXIT, GitlabSecretsError, NotFoundError } from '../errors.ts';
+import {
+  BaseKeyTooSmallError,
+  ConfigError,
+  DirectoryMissingError,
+  EXIT,
+  GitlabSecretsError,
+  MissingKeyError,
+  NotFoundError,
+} from '../errors.ts';
 import type { Io } from '../io.ts';
 import { NAMESPACES } from '../namespaces.ts';
 import { openTarget } from './context.ts';
@@ -48,6 +56,8 @@ export async function rotateAll(lookup: LookupOptions, io: Io): Promise<number> 
       } catch (error) {
         if (!(error instanceof GitlabSecretsError)) throw error;
         if (error instanceof DirectoryMissingError) continue; // nothing of this namespace to re-encrypt
+        // No key or a broken config is the same for every file: say it once.
+        if (error instanceof MissingKeyError || error instanceof ConfigError || error instanceof BaseKeyTooSmallError) throw error;
         io.stderr.write(`${namespace.name}${instance ? ` ${instance}` : ''}: ${error.message}\n`);
         if (exitCode === EXIT.OK) exitCode = error.exitCode;
       }
