@@ -137,50 +137,19 @@ function strictDecode64(text: string): Buffer | null {
   return BASE64.test(text) ? Buffer.from(text, 'base64') : null;
 }
 
-const DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-/** Each byte's 6-bit value, or 64 for a byte that is not a base64 digit. */
-const VALUE = new Uint8Array(256).fill(64);
-for (let i = 0; i < DIGITS.length; i++) VALUE[DIGITS.charCodeAt(i)] = i;
-const PAD = 0x3d; // '='
-
 /**
- * Decode a piece of the ciphertext into `out` under the BASE64 rule, straight from its bytes: no string
- * per piece, and a regular expression over megabytes would cost more than decrypting them. Only the last
- * piece may end in padding. Returns the number of bytes written, or -1 when it is not strict base64.
+ * Decode a piece of the ciphertext into `out` under the BASE64 rule. Node's decoder is lenient (it skips
+ * what it does not know and takes the URL-safe alphabet), so the piece must equal the canonical encoding
+ * of what was decoded: native work only. A regular expression over megabytes costs more than decrypting
+ * them, and a JavaScript loop costs the optimizing compiler megabytes of memory. Only the last piece may
+ * end in padding. Returns the number of bytes written, or -1 when it is not strict base64.
  */
-export function decodeStrictBase64(bytes: Uint8Array, last: boolean, out: Uint8Array): number {
+export function decodeStrictBase64(bytes: Buffer, last: boolean, out: Buffer): number {
   if (bytes.length % 4 !== 0) return -1;
-  let end = bytes.length;
-  if (last && bytes[end - 1] === PAD) end -= bytes[end - 2] === PAD ? 2 : 1;
-  let at = 0;
-  let i = 0;
-  for (; i + 4 <= end; i += 4) {
-    const a = VALUE[bytes[i]!]!;
-    const b = VALUE[bytes[i + 1]!]!;
-    const c = VALUE[bytes[i + 2]!]!;
-    const d = VALUE[bytes[i + 3]!]!;
-    if ((a | b | c | d) & 64) return -1;
-    out[at++] = (a << 2) | (b >> 4);
-    out[at++] = ((b & 15) << 4) | (c >> 2);
-    out[at++] = ((c & 3) << 6) | d;
-  }
-  const rest = end - i; // 2 or 3 digits before the padding; their unused bits must be zero
-  if (rest === 2) {
-    const a = VALUE[bytes[i]!]!;
-    const b = VALUE[bytes[i + 1]!]!;
-    if ((a | b) & 64 || b & 15) return -1;
-    out[at++] = (a << 2) | (b >> 4);
-  } else if (rest === 3) {
-    const a = VALUE[bytes[i]!]!;
-    const b = VALUE[bytes[i + 1]!]!;
-    const c = VALUE[bytes[i + 2]!]!;
-    if ((a | b | c) & 64 || c & 3) return -1;
-    out[at++] = (a << 2) | (b >> 4);
-    out[at++] = ((b & 15) << 4) | (c >> 2);
-  } else if (rest !== 0) {
-    return -1;
-  }
-  return at;
+  const text = bytes.toString('latin1');
+  const written = out.write(text, 'base64');
+  if (!last && written !== (bytes.length / 4) * 3) return -1;
+  return out.toString('base64', 0, written) === text ? written : -1;
 }
 
 /** Base64 characters decoded per step: a multiple of 4, so every piece but the last has no padding. */
