@@ -96,6 +96,20 @@ config/gitlab.yml, else the first of /opt/gitlab/embedded/service/gitlab-rails, 
 /home/git/gitlab that exists.
 ${EXIT_CODES_HELP}`;
 
+/** Examples for `gitlab-secrets <namespace> --help`: the commands as GitLab's docs would run them. */
+function namespaceHelp(namespace: (typeof NAMESPACES)[number]): string {
+  const cli = `gitlab-secrets ${namespace.name}`;
+  const instance = namespace.instances ? ' shared_state' : '';
+  return (
+    `\nExamples:\n  ${cli} show${instance}\n  EDITOR=vim ${cli} edit${instance}\n` +
+    `  gcloud kms decrypt --ciphertext-file=${namespace.rakeName}.enc --plaintext-file=- --key=… | ${cli} write${instance}\n` +
+    `  gitlab-rake gitlab:${namespace.rakeName}:secret:show  →  gitlab-secrets gitlab:${namespace.rakeName}:secret:show\n` +
+    `  ${cli} show --gitlab-root /opt/gitlab/embedded/service/gitlab-rails     # Omnibus (found by default)\n` +
+    `  cd /home/git/gitlab && sudo -u git -H ${cli} show                       # source install\n` +
+    EXIT_CODES_HELP
+  );
+}
+
 /** Run the CLI; resolves with the exit code. The only place that turns errors into output. */
 export async function main(argv: readonly string[], options: MainOptions = {}): Promise<number> {
   if (options.prefetched) adoptKey(options.prefetched.keyBase, options.prefetched.key);
@@ -202,7 +216,8 @@ function buildProgram(
       .command(namespace.name)
       .aliases(namespace.aliases)
       .description(`${namespace.displayName} secrets (${namespace.fileName})`)
-      .usage('<command> [options]');
+      .usage('<command> [options]')
+      .addHelpText('after', () => namespaceHelp(namespace));
 
     const context = (command: Command): CommandContext => ({
       namespace: namespaceByName(namespace.name),

@@ -592,3 +592,15 @@ test('rotate --all without a key says so once, not once per namespace', async (t
   assert.equal(result.exitCode, 5);
   assert.equal(result.stderr, 'Missing encryption key encrypted_settings_key_base.\n');
 });
+
+test('help at every level shows examples and the exit codes', async () => {
+  for (const args of [['--help'], ['smtp', '--help'], ['redis', '--help'], ['smtp', 'write', '--help'], ['doctor', '--help']]) {
+    const result = await runCli(args);
+    assert.equal(result.exitCode, 0, args.join(' '));
+    assert.match(result.stdout, /Examples?:/, args.join(' '));
+    assert.match(result.stdout, /Exit codes:[\s\S]*\b12\b/, args.join(' '));
+  }
+  const namespace = await runCli(['smtp', '--help']);
+  assert.match(namespace.stdout, /gcloud kms decrypt .*\| gitlab-secrets smtp write/);
+  assert.match(namespace.stdout, /EDITOR=vim gitlab-secrets smtp edit/);
+});
