@@ -5,6 +5,7 @@ import type { LookupOptions, Target } from '../config/locate.ts';
 import { EXIT, GitlabSecretsError } from '../errors.ts';
 import { EncryptedFile } from '../format/encrypted_file.ts';
 import { accountName } from '../fs/accounts.ts';
+import { nearestExisting } from '../fs/directory.ts';
 import type { Io } from '../io.ts';
 import { NAMESPACES } from '../namespaces.ts';
 import type { Namespace } from '../namespaces.ts';
@@ -116,9 +117,7 @@ async function examine(namespace: Namespace, lookup: LookupOptions): Promise<Fin
 }
 
 function mkdirCommand(dir: string): string {
-  let parent = dirname(dir);
-  while (!existsSync(parent) && dirname(parent) !== parent) parent = dirname(parent);
-  const { uid, gid } = statSync(parent);
+  const { uid, gid } = statSync(nearestExisting(dirname(dir)));
   const chown = uid === 0 ? '' : ` && chown ${accountName('/etc/passwd', uid)}:${accountName('/etc/group', gid)} ${dir}`;
   return `mkdir -p ${dir} && chmod 700 ${dir}${chown}`;
 }

@@ -17,7 +17,8 @@ export function createDirectory(dir: string): string | undefined {
   return `${accountName('/etc/passwd', uid)}:${accountName('/etc/group', gid)}`;
 }
 
-function nearestExisting(path: string): string {
+/** The path itself or its closest ancestor that exists. */
+export function nearestExisting(path: string): string {
   for (let current = path; ; current = dirname(current)) {
     try {
       statSync(current);
