@@ -35,11 +35,7 @@ export function deriveKeyAsync(keyBase: string): Promise<Buffer> {
   const pending = new Promise<Buffer>((resolve, reject) =>
     pbkdf2(Buffer.from(keyBase, 'utf8'), SALT, ITERATIONS, KEY_LENGTH, DIGEST, (error, key) => (error ? reject(error) : resolve(key))),
   );
-  derived.set(keyBase, pending);
-  pending.then(
-    (key) => derived.set(keyBase, key),
-    () => derived.delete(keyBase),
-  );
+  adoptKey(keyBase, pending);
   return pending;
 }
 

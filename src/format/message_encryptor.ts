@@ -59,7 +59,7 @@ export interface BodySource {
   read(position: number, length: number): Buffer;
 }
 
-export function bufferSource(body: string | Buffer): BodySource {
+function bufferSource(body: string | Buffer): BodySource {
   const bytes = typeof body === 'string' ? Buffer.from(body, 'latin1') : body;
   return { size: bytes.length, read: (position, length) => bytes.subarray(position, position + length) };
 }
