@@ -23,6 +23,11 @@ export interface CliOptions {
   env?: Record<string, string | undefined>;
   input?: string | Buffer;
   timeoutMs?: number;
+  /**
+   * Run the built bin as a real process. Needed only for what only a process shows (signals, terminals,
+   * real pipes, exit of the process itself); otherwise tests may run in-process.
+   */
+  spawn?: boolean;
 }
 
 /** Build the bundle once if a single test file is run on its own (npm test builds first). */
