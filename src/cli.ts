@@ -1,10 +1,12 @@
-import { Argument, Command, CommanderError } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import type { LookupOptions } from './config/locate.ts';
 import type { CommandContext } from './commands/context.ts';
 import type { EditOptions } from './commands/edit.ts';
 import type { ShowOptions } from './commands/show.ts';
 import type { WriteOptions } from './commands/write.ts';
 import { EXIT, GitlabSecretsError } from './errors.ts';
+import { SERIALIZERS } from './format/message_encryptor.ts';
+import type { Serializer } from './format/message_encryptor.ts';
 import { adoptKey } from './format/key_generator.ts';
 import type { PrefetchedKey } from './prefetch.ts';
 import { rewriteRakeArguments } from './argv.ts';
@@ -224,6 +226,7 @@ function buildProgram(
       instance: command.processedArgs.at(-1) as string | undefined,
       io,
       lookup: lookupOf(command),
+      serializer: command.opts<{ serializer?: Serializer }>().serializer,
     });
     const verb = (name: string, description: string, help: string, argument?: string): Command => {
       const command = group.command(name).description(description);
@@ -236,6 +239,7 @@ function buildProgram(
     const invocation = `gitlab-secrets ${namespace.name}`;
     const instance = namespace.instances ? ' shared_state' : '';
     const createDir = ['--create-dir', 'create the settings directory if it is missing'] as const;
+    const serializer = (): Option => new Option('--serializer <format>', "write Marshal (every GitLab reads it) or Rails 7.1's JSON (default: as the file is, Marshal when new)").choices(SERIALIZERS);
 
     verb('show', `print the decrypted ${namespace.fileName}`, `\nExamples:\n  ${invocation} show${instance}\n  ${invocation} show${instance} --json | jq .`)
       .option('--json', 'print the settings as JSON')
@@ -252,6 +256,7 @@ function buildProgram(
         `  EDITOR='code --wait' ${invocation} edit${instance}`,
     )
       .option(...createDir)
+      .addOption(serializer())
       .action((...args: unknown[]) => {
         const command = args.at(-1) as Command;
         const { createDir } = command.opts<{ createDir?: boolean }>();
@@ -266,6 +271,7 @@ function buildProgram(
     )
       .option('--allow-empty', 'let empty input replace a file that holds secrets')
       .option(...createDir)
+      .addOption(serializer())
       .action((...args: unknown[]) => {
         const command = args.at(-1) as Command;
         const { allowEmpty, createDir } = command.opts<{ allowEmpty?: boolean; createDir?: boolean }>();
@@ -288,7 +294,9 @@ function buildProgram(
       `re-encrypt ${namespace.fileName} with the primary key, reading it with a rotated key if needed`,
       `\nAfter moving encrypted_settings_key_base to rotated_encrypted_settings_key_base and setting a new one.\n\nExamples:\n` +
         `  ${invocation} rotate${instance}\n  gitlab-secrets rotate --all`,
-    ).action((...args: unknown[]) => guarded(async () => void (await handlers.rotate(context(args.at(-1) as Command)))));
+    )
+      .addOption(serializer())
+      .action((...args: unknown[]) => guarded(async () => void (await handlers.rotate(context(args.at(-1) as Command)))));
   }
   return program;
 }

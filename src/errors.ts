@@ -57,10 +57,13 @@ export class UsageError extends GitlabSecretsError {
   }
 }
 
-/** GitLab: lib/gitlab/encrypted_configuration.rb `generate_key`. */
+/**
+ * GitLab: lib/gitlab/encrypted_configuration.rb `generate_key`. GitLab's line as it is; the config layer
+ * adds a `hint:` line naming the key it checked (never the key).
+ */
 export class BaseKeyTooSmallError extends GitlabSecretsError {
-  constructor() {
-    super('Base key too small', EXIT.CONFIG);
+  constructor(hint?: string) {
+    super(`Base key too small${hint ? `\nhint: ${hint}` : ''}`, EXIT.CONFIG);
   }
 }
 
@@ -87,10 +90,10 @@ export class DirectoryMissingError extends GitlabSecretsError {
   }
 }
 
-/** GitLab: EncryptedCommandBase#validate_config. */
+/** GitLab: EncryptedCommandBase#validate_config; `hint` (a line of ours) says where we looked. */
 export class MissingKeyError extends GitlabSecretsError {
-  constructor() {
-    super('Missing encryption key encrypted_settings_key_base.', EXIT.MISSING_KEY);
+  constructor(hint?: string) {
+    super(`Missing encryption key encrypted_settings_key_base.${hint ? `\nhint: ${hint}` : ''}`, EXIT.MISSING_KEY);
   }
 }
 
@@ -167,5 +170,25 @@ export const HANDLED_SIGNALS = Object.keys(SIGNAL_EXIT) as HandledSignal[];
 export class InterruptedError extends GitlabSecretsError {
   constructor(signal: HandledSignal) {
     super('Aborted changing file: nothing saved.', SIGNAL_EXIT[signal]);
+  }
+}
+
+/**
+ * Rails 7.1's JSON serializer cannot hold text that is not UTF-8 (the json gem raises): nothing is written.
+ */
+export class JsonSerializerError extends GitlabSecretsError {
+  constructor(path: string) {
+    super(
+      `Cannot write ${path} with the JSON serializer: the text is not valid UTF-8. Nothing saved.\n` +
+        'hint: pass --serializer marshal, which every GitLab reads.',
+      EXIT.INVALID_CONTENT,
+    );
+  }
+}
+
+/** The key bases from GITLAB_ENCRYPTED_SETTINGS_KEY_BASE(_ROTATED) cannot be used as they are. */
+export class EnvironmentKeyError extends GitlabSecretsError {
+  constructor(message: string) {
+    super(message, EXIT.CONFIG);
   }
 }

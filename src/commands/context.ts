@@ -6,6 +6,7 @@ import type { LookupOptions, Target } from '../config/locate.ts';
 import { ConfigError, DirectoryMissingError, MissingKeyError } from '../errors.ts';
 import { EncryptedFile } from '../format/encrypted_file.ts';
 import type { ReadResult } from '../format/encrypted_file.ts';
+import type { Serializer } from '../format/message_encryptor.ts';
 import type { Io } from '../io.ts';
 import { instanceByName } from '../namespaces.ts';
 import type { Namespace } from '../namespaces.ts';
@@ -17,6 +18,8 @@ export interface CommandContext {
   instance?: string | undefined;
   lookup: LookupOptions;
   io: Io;
+  /** --serializer: how edit, write and rotate encrypt (default: as the file is, Marshal when new). */
+  serializer?: Serializer | undefined;
 }
 
 export interface Opened {
@@ -34,7 +37,12 @@ export function openTarget(context: CommandContext, options: { createDir?: boole
   const file =
     target.keyBase === null
       ? null
-      : new EncryptedFile({ contentPath: target.path, keyBase: target.keyBase, rotatedKeyBases: target.rotated });
+      : new EncryptedFile({
+          contentPath: target.path,
+          keyBase: target.keyBase,
+          rotatedKeyBases: target.rotated,
+          serializer: context.serializer,
+        });
   const dir = dirname(target.path);
   let isDirectory: boolean;
   try {

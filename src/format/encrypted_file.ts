@@ -1,11 +1,13 @@
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
-import { DecryptError, FileAccessError, GitlabSecretsError, InvalidMessageError } from '../errors.ts';
+import { DecryptError, FileAccessError, GitlabSecretsError, InvalidMessageError, JsonSerializerError } from '../errors.ts';
 import { writeFileAtomic } from '../fs/atomic_write.ts';
 import type { AtomicWriteResult } from '../fs/atomic_write.ts';
-import { KeyRing } from './key_generator.ts';
-import { decryptBodyAsync, encryptBody, PIECE } from './message_encryptor.ts';
-import type { BodySource, Decrypted } from './message_encryptor.ts';
+import { DEFAULT_DIGEST, KeyRing } from './key_generator.ts';
+import type { KeyDigest } from './key_generator.ts';
+import { JsonPayloadError } from './json_string.ts';
+import { decryptBodyAsync, DEFAULT_SERIALIZER, encryptBody, PIECE } from './message_encryptor.ts';
+import type { BodySource, Decrypted, PayloadFormat, Serializer } from './message_encryptor.ts';
 
 export interface EncryptedFileOptions {
   /** The encrypted file, e.g. shared/encrypted_settings/smtp.yaml.enc. */
@@ -14,6 +16,13 @@ export interface EncryptedFileOptions {
   keyBase: string;
   /** rotated_encrypted_settings_key_base: tried in order when the primary key cannot decrypt. */
   rotatedKeyBases?: readonly string[];
+  /**
+   * The serializer to write with. Default: the one the file was written with (JSON stays JSON, Marshal
+   * stays Marshal), Marshal for a new file or one our keys cannot read.
+   */
+  serializer?: Serializer | undefined;
+  /** The PBKDF2 digest to write with. Default: the one that read the file, SHA1 for a new file. */
+  digest?: KeyDigest | undefined;
 }
 
 export interface ReadResult extends Decrypted {
@@ -28,10 +37,16 @@ export interface ReadResult extends Decrypted {
 export class EncryptedFile {
   readonly contentPath: string;
   private readonly keys: KeyRing;
+  private readonly chosen: Partial<PayloadFormat>;
+  /** How the file was written, from the last read (null: there was no file, or our keys cannot read it). */
+  private found: PayloadFormat | null | undefined;
 
   constructor(options: EncryptedFileOptions) {
     this.contentPath = options.contentPath;
     this.keys = new KeyRing(options.keyBase, options.rotatedKeyBases ?? []);
+    this.chosen = {};
+    if (options.serializer) this.chosen.serializer = options.serializer;
+    if (options.digest) this.chosen.digest = options.digest;
   }
 
   /**
@@ -39,6 +54,7 @@ export class EncryptedFile {
    * The body is read piece by piece as it is decrypted, never held whole.
    */
   async read(): Promise<ReadResult | null> {
+    this.found = null;
     let fd: number;
     try {
       fd = openSync(this.contentPath, 'r');
@@ -49,6 +65,7 @@ export class EncryptedFile {
     try {
       const stat = fstatSync(fd, { bigint: true });
       const decrypted = await decryptBodyAsync(fileSource(fd, Number(stat.size)), this.keys);
+      this.found = { serializer: decrypted.serializer, digest: decrypted.digest };
       return Object.assign(decrypted, { version: versionOf(stat) });
     } catch (error) {
       if (error instanceof InvalidMessageError) throw new DecryptError(this.contentPath);
@@ -72,9 +89,34 @@ export class EncryptedFile {
     return new FileAccessError(`Cannot read ${this.contentPath}: ${describeIoError(error)}`);
   }
 
-  /** Encrypt with the primary key and replace the file atomically. */
+  /**
+   * How write() will encrypt: the serializer and digest chosen in the options, else the ones the file was
+   * written with (read now if it was not read yet), else Marshal and SHA1, which every GitLab reads.
+   */
+  async writeFormat(): Promise<PayloadFormat> {
+    if (this.found === undefined && (!this.chosen.serializer || !this.chosen.digest)) {
+      try {
+        await this.read();
+      } catch {
+        // Not readable with our keys (or at all): a write replaces it in the default format.
+      }
+    }
+    return {
+      serializer: this.chosen.serializer ?? this.found?.serializer ?? DEFAULT_SERIALIZER,
+      digest: this.chosen.digest ?? this.found?.digest ?? DEFAULT_DIGEST,
+    };
+  }
+
+  /** Encrypt with the primary key (in writeFormat()) and replace the file atomically. */
   async write(plaintext: Uint8Array): Promise<AtomicWriteResult> {
-    const body = encryptBody(plaintext, await this.keys.keyAsync(0));
+    const { serializer, digest } = await this.writeFormat();
+    let body: string;
+    try {
+      body = encryptBody(plaintext, await this.keys.keyAsync(0, digest), serializer);
+    } catch (error) {
+      if (error instanceof JsonPayloadError) throw new JsonSerializerError(this.contentPath);
+      throw error;
+    }
     try {
       return await writeFileAtomic(this.contentPath, Buffer.from(body, 'latin1'));
     } catch (error) {

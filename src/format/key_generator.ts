@@ -4,23 +4,32 @@ import { isBlank } from '../text.ts';
 
 /**
  * Key derivation of GitLab's Gitlab::EncryptedConfiguration.generate_key: ActiveSupport::KeyGenerator
- * (PBKDF2-HMAC-SHA1, 2**16 iterations in Rails 6.1, which GitLab pins) with a fixed salt.
+ * (PBKDF2-HMAC, 2**16 iterations) with a fixed salt. The digest is SHA1 while GitLab keeps its
+ * `key_generator_hash_digest_class = nil` line (Rails 6.1 behaviour); Rails 7's `load_defaults` without it
+ * derives with SHA256 (`OpenSSL::PKCS5.pbkdf2_hmac(base, salt, 65536, 32, SHA256)`).
  */
 export const SALT = 'GitLabEncryptedConfigSalt';
 export const ITERATIONS = 65536;
 export const KEY_LENGTH = 32; // MessageEncryptor.key_len('aes-256-gcm')
-const DIGEST = 'sha1';
+
+/** The PBKDF2 digest of a key: SHA1 (GitLab today, and every new file) or SHA256 (Rails 7 defaults). */
+export type KeyDigest = 'sha1' | 'sha256';
+/** The order decryption tries them in: SHA256 only once SHA1 has failed. */
+export const KEY_DIGESTS: readonly KeyDigest[] = ['sha1', 'sha256'];
+export const DEFAULT_DIGEST: KeyDigest = 'sha1';
 
 /**
  * Derive the AES key from a key base. The key base's UTF-8 bytes are the PBKDF2 password as they are: a
  * 128-character hex string is not hex-decoded (GitLab never does).
  */
-export function deriveKey(keyBase: string): Buffer {
+export function deriveKey(keyBase: string, digest: KeyDigest = DEFAULT_DIGEST): Buffer {
   checkKeyBase(keyBase);
-  const known = derived.get(keyBase);
+  const id = cacheId(keyBase, digest);
+  const known = derived.get(id);
   if (known instanceof Buffer) return known;
-  const key = pbkdf2Sync(Buffer.from(keyBase, 'utf8'), SALT, ITERATIONS, KEY_LENGTH, DIGEST);
-  derived.set(keyBase, key);
+  derivations++;
+  const key = pbkdf2Sync(Buffer.from(keyBase, 'utf8'), SALT, ITERATIONS, KEY_LENGTH, digest);
+  derived.set(id, key);
   return key;
 }
 
@@ -28,29 +37,42 @@ export function deriveKey(keyBase: string): Buffer {
  * The same key, derived on libuv's thread pool so the CLI can load and parse while PBKDF2 runs (it is
  * most of a `show`). Started early by the CLI's prefetch; a later call for the same key base shares it.
  */
-export function deriveKeyAsync(keyBase: string): Promise<Buffer> {
+export function deriveKeyAsync(keyBase: string, digest: KeyDigest = DEFAULT_DIGEST): Promise<Buffer> {
   checkKeyBase(keyBase);
-  const known = derived.get(keyBase);
+  const known = derived.get(cacheId(keyBase, digest));
   if (known) return Promise.resolve(known);
+  derivations++;
   const pending = new Promise<Buffer>((resolve, reject) =>
-    pbkdf2(Buffer.from(keyBase, 'utf8'), SALT, ITERATIONS, KEY_LENGTH, DIGEST, (error, key) => (error ? reject(error) : resolve(key))),
+    pbkdf2(Buffer.from(keyBase, 'utf8'), SALT, ITERATIONS, KEY_LENGTH, digest, (error, key) => (error ? reject(error) : resolve(key))),
   );
-  adoptKey(keyBase, pending);
+  adoptKey(keyBase, pending, digest);
   return pending;
 }
 
 /** Use a derivation started elsewhere (the CLI's prefetch) for this key base, unless one is known. */
-export function adoptKey(keyBase: string, key: Promise<Buffer>): void {
-  if (derived.has(keyBase)) return;
-  derived.set(keyBase, key);
+export function adoptKey(keyBase: string, key: Promise<Buffer>, digest: KeyDigest = DEFAULT_DIGEST): void {
+  const id = cacheId(keyBase, digest);
+  if (derived.has(id)) return;
+  derived.set(id, key);
   key.then(
-    (value) => derived.set(keyBase, value),
-    () => derived.delete(keyBase),
+    (value) => derived.set(id, value),
+    () => derived.delete(id),
   );
 }
 
-/** Keys derived in this process, by key base: each at most once, whoever asks. */
+let derivations = 0;
+
+/** How many PBKDF2 derivations this process has started (not counting adopted ones): for tests. */
+export function derivationCount(): number {
+  return derivations;
+}
+
+/** Keys derived in this process, by digest and key base: each at most once, whoever asks. */
 const derived = new Map<string, Buffer | Promise<Buffer>>();
+
+function cacheId(keyBase: string, digest: KeyDigest): string {
+  return `${digest}:${keyBase}`;
+}
 
 /**
  * The primary key base and the rotated ones, each derived at most once and only when asked for: a file
@@ -71,12 +93,20 @@ export class KeyRing {
   }
 
   /** Key `i`: 0 is the primary, 1.. the rotated keys in order. */
-  key(i: number): Buffer {
-    return deriveKey(this.base(i));
+  key(i: number, digest: KeyDigest = DEFAULT_DIGEST): Buffer {
+    return deriveKey(this.base(i), digest);
   }
 
-  keyAsync(i: number): Promise<Buffer> {
-    return deriveKeyAsync(this.base(i));
+  keyAsync(i: number, digest: KeyDigest = DEFAULT_DIGEST): Promise<Buffer> {
+    return deriveKeyAsync(this.base(i), digest);
+  }
+
+  /**
+   * The keys decryption tries, in order: every key base with SHA1 (GitLab's digest), then every key base
+   * with SHA256. A file GitLab wrote never pays for a SHA256 derivation.
+   */
+  *attempts(): Generator<{ index: number; digest: KeyDigest }> {
+    for (const digest of KEY_DIGESTS) for (let index = 0; index < this.bases.length; index++) yield { index, digest };
   }
 
   private base(i: number): string {

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { InvalidMessageError } from '../errors.ts';
-import type { KeyRing } from './key_generator.ts';
+import type { KeyDigest, KeyRing } from './key_generator.ts';
+import { dumpJsonString, loadJsonString } from './json_string.ts';
 import { dumpString, locateString, MarshalFormatError } from './marshal.ts';
 
 /**
@@ -13,6 +14,22 @@ export const SEPARATOR = '--';
 export const IV_LENGTH = 12;
 export const AUTH_TAG_LENGTH = 16;
 
+/**
+ * How the text is serialized before encryption: `Marshal.dump(text)` (Rails 6.1/7.0 and GitLab today, read
+ * by every GitLab) or `ActiveSupport::JSON.encode(text)` (Rails 7.1+ `message_serializer` :json or
+ * :json_allow_marshal, the `load_defaults 7.1` default, which a Rails 7.1 :json_allow_marshal or :marshal
+ * reader also reads, but Rails 6.1/7.0 does not).
+ */
+export type Serializer = 'marshal' | 'json';
+export const SERIALIZERS: readonly Serializer[] = ['marshal', 'json'];
+export const DEFAULT_SERIALIZER: Serializer = 'marshal';
+
+/** How a body was made: the payload's serializer and the digest its key was derived with. */
+export interface PayloadFormat {
+  serializer: Serializer;
+  digest: KeyDigest;
+}
+
 export interface Decrypted {
   /** The stored plaintext bytes, untouched (joined from `pieces` on first use). */
   readonly plaintext: Buffer;
@@ -20,6 +37,10 @@ export interface Decrypted {
   readonly pieces: readonly Buffer[];
   /** Which key read it: 0 the primary, 1.. a rotated key. */
   readonly keyIndex: number;
+  /** The digest that key was derived with. */
+  readonly digest: KeyDigest;
+  /** How the text was serialized. */
+  readonly serializer: Serializer;
   /**
    * The body ended in one newline (an editor added it). GitLab on Rails up to 7.2.1 cannot read such a
    * file; we read it and let the caller warn.
@@ -31,6 +52,8 @@ class DecryptedText implements Decrypted {
   constructor(
     private parts: readonly Buffer[],
     readonly keyIndex: number,
+    readonly digest: KeyDigest,
+    readonly serializer: Serializer,
     readonly trailingNewline: boolean,
   ) {}
 
@@ -44,11 +67,15 @@ class DecryptedText implements Decrypted {
   }
 }
 
-/** Encrypt plaintext bytes with a 32-byte key into a body. The IV is random. */
-export function encryptBody(plaintext: Uint8Array, key: Buffer): string {
+/**
+ * Encrypt plaintext bytes with a 32-byte key into a body. The IV is random. With the JSON serializer the
+ * text must be valid UTF-8 (JsonPayloadError otherwise, as Ruby raises).
+ */
+export function encryptBody(plaintext: Uint8Array, key: Buffer, serializer: Serializer = DEFAULT_SERIALIZER): string {
+  const payload = serializer === 'json' ? dumpJsonString(plaintext) : dumpString(plaintext);
   const iv = randomBytes(IV_LENGTH);
   const cipher = createCipheriv(CIPHER, key, iv, { authTagLength: AUTH_TAG_LENGTH });
-  const ciphertext = Buffer.concat([cipher.update(dumpString(plaintext)), cipher.final()]);
+  const ciphertext = Buffer.concat([cipher.update(payload), cipher.final()]);
   return [ciphertext, iv, cipher.getAuthTag()].map((part) => part.toString('base64')).join(SEPARATOR);
 }
 
@@ -65,15 +92,15 @@ function bufferSource(body: string | Buffer): BodySource {
 }
 
 /**
- * Decrypt a body with the first key of the ring that can, primary first. Any malformed body (part count,
- * base64, IV or tag length, authentication, payload) throws InvalidMessageError, as Rails does: a wrong
- * key and a corrupt file are indistinguishable.
+ * Decrypt a body with the first key of the ring that can (KeyRing.attempts: every key with SHA1, primary
+ * first, then with SHA256). Any malformed body (part count, base64, IV or tag length, authentication,
+ * payload) throws InvalidMessageError, as Rails does: a wrong key and a corrupt file are indistinguishable.
  */
 export function decryptBody(body: string | Buffer, keys: KeyRing): Decrypted {
   const source = bufferSource(body);
   const parts = splitBody(source);
-  for (let i = 0; i < keys.size; i++) {
-    const decrypted = open(source, parts, keys.key(i), i);
+  for (const { index, digest } of keys.attempts()) {
+    const decrypted = open(source, parts, keys.key(index, digest), index, digest);
     if (decrypted) return decrypted;
   }
   throw new InvalidMessageError();
@@ -82,8 +109,8 @@ export function decryptBody(body: string | Buffer, keys: KeyRing): Decrypted {
 /** decryptBody, deriving keys on the thread pool (and sharing a derivation already under way). */
 export async function decryptBodyAsync(source: BodySource, keys: KeyRing): Promise<Decrypted> {
   const parts = splitBody(source);
-  for (let i = 0; i < keys.size; i++) {
-    const decrypted = open(source, parts, await keys.keyAsync(i), i);
+  for (const { index, digest } of keys.attempts()) {
+    const decrypted = open(source, parts, await keys.keyAsync(index, digest), index, digest);
     if (decrypted) return decrypted;
   }
   throw new InvalidMessageError();
@@ -97,9 +124,19 @@ interface BodyParts {
   trailingNewline: boolean;
 }
 
-function open(source: BodySource, parts: BodyParts, key: Buffer, keyIndex: number): Decrypted | null {
+function open(source: BodySource, parts: BodyParts, key: Buffer, keyIndex: number, digest: KeyDigest): Decrypted | null {
   const payload = openGcm(source, parts, key);
-  return payload && new DecryptedText(unwrap(payload), keyIndex, parts.trailingNewline);
+  if (!payload) return null;
+  const serializer: Serializer = payload[0]?.[0] === 0x22 /* '"' */ ? 'json' : 'marshal';
+  const text = serializer === 'json' ? unwrapJson(payload) : unwrap(payload);
+  return new DecryptedText(text, keyIndex, digest, serializer, parts.trailingNewline);
+}
+
+/** The JSON serializer's String (ActiveSupport::JSON.decode); any other JSON is not a settings text. */
+function unwrapJson(payload: Buffer[]): Buffer[] {
+  const text = loadJsonString(Buffer.concat(payload));
+  if (!text) throw new InvalidMessageError();
+  return [text];
 }
 
 /** A valid IV and tag take 16 + 24 base64 characters and two separators: they lie in the last bytes. */
@@ -183,19 +220,10 @@ function openGcm(source: BodySource, parts: BodyParts, key: Buffer): Buffer[] | 
 }
 
 /**
- * The decrypted payload is `Marshal.dump(text)` (Rails 6.1/7.0, GitLab today) or, from a Rails 7.1+ JSON
- * serializer, a JSON string. Returns the text's bytes as views into the payload's pieces.
+ * The text of a `Marshal.dump(text)` payload (Rails 6.1/7.0, GitLab today), as views into the payload's
+ * pieces.
  */
 function unwrap(payload: Buffer[]): Buffer[] {
-  if (payload[0]?.[0] === 0x22 /* '"' */) {
-    try {
-      const text: unknown = JSON.parse(Buffer.concat(payload).toString('utf8'));
-      if (typeof text === 'string') return [Buffer.from(text, 'utf8')];
-    } catch {
-      // fall through: not JSON
-    }
-    throw new InvalidMessageError();
-  }
   const offsets: number[] = [];
   let size = 0;
   for (const piece of payload) {
