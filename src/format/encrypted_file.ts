@@ -94,7 +94,9 @@ export class EncryptedFile {
    * written with (read now if it was not read yet), else Marshal and SHA1, which every GitLab reads.
    */
   async writeFormat(): Promise<PayloadFormat> {
-    if (this.found === undefined && (!this.chosen.serializer || !this.chosen.digest)) {
+    const regularFile = (): boolean => statSync(this.contentPath, { throwIfNoEntry: false })?.isFile() === true;
+    // Only a regular file is read for it: a FIFO or device in its place must not block a write.
+    if (this.found === undefined && (!this.chosen.serializer || !this.chosen.digest) && regularFile()) {
       try {
         await this.read();
       } catch {
