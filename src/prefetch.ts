@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { rewriteRakeArguments } from './argv.ts';
+import { environmentKeyBase } from './config/key_env.ts';
 import { environmentOf, secretsPathOf } from './config/paths.ts';
 import type { LookupOptions } from './config/paths.ts';
 import { deriveKeyAsync } from './format/key_generator.ts';
@@ -48,7 +49,8 @@ export function prefetchKey(
       env: vars,
       cwd,
     };
-    const keyBase = sniffKeyBase(readFileSync(secretsPathOf(lookup), 'utf8'), environmentOf(lookup));
+    // The key from the environment wins, as it does for the command (src/config/secrets.ts).
+    const keyBase = environmentKeyBase(vars) ?? sniffKeyBase(readFileSync(secretsPathOf(lookup), 'utf8'), environmentOf(lookup));
     if (keyBase === undefined) return undefined;
     const key = deriveKeyAsync(keyBase);
     key.catch(() => undefined); // a refused key base is reported by the command

@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { createDirectory } from '../fs/directory.ts';
 import { dirname } from 'node:path';
 import { locateTarget } from '../config/locate.ts';
+import { checkKeyBases, missingKeyHint } from '../config/secrets.ts';
 import type { LookupOptions, Target } from '../config/locate.ts';
 import { ConfigError, DirectoryMissingError, MissingKeyError } from '../errors.ts';
 import { EncryptedFile } from '../format/encrypted_file.ts';
@@ -34,6 +35,7 @@ export interface Opened {
 export function openTarget(context: CommandContext, options: { createDir?: boolean } = {}): Opened {
   const instance = instanceByName(context.namespace, context.instance);
   const target = locateTarget(context.namespace, context.lookup, instance);
+  checkKeyBases(target);
   const file =
     target.keyBase === null
       ? null
@@ -49,13 +51,13 @@ export function openTarget(context: CommandContext, options: { createDir?: boole
     isDirectory = statSync(dir).isDirectory();
   } catch {
     if (!options.createDir) throw new DirectoryMissingError(dir);
-    if (file === null) throw new MissingKeyError();
+    if (file === null) throw new MissingKeyError(missingKeyHint(target));
     const owner = createDirectory(dir);
     context.io.stderr.write(`note: created ${dir}${owner ? ` owned by ${owner}` : ''}\n`);
     isDirectory = true;
   }
   if (!isDirectory) throw new ConfigError(`${dir} is not a directory. It should hold the encrypted settings files.`);
-  if (file === null) throw new MissingKeyError();
+  if (file === null) throw new MissingKeyError(missingKeyHint(target));
   return { target, file };
 }
 

@@ -2,7 +2,8 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { locateTarget } from '../config/locate.ts';
 import type { LookupOptions, Target } from '../config/locate.ts';
-import { EXIT, GitlabSecretsError } from '../errors.ts';
+import { checkKeyBases, KEY_BASE_VARIABLE, missingKeyHint, ROTATED_KEY_BASES_VARIABLE } from '../config/secrets.ts';
+import { EXIT, FileAccessError, GitlabSecretsError } from '../errors.ts';
 import { EncryptedFile } from '../format/encrypted_file.ts';
 import { accountName } from '../fs/accounts.ts';
 import { nearestExisting } from '../fs/directory.ts';
@@ -34,7 +35,11 @@ export async function doctor(lookup: LookupOptions, io: Io): Promise<number> {
     const config = first.sources.gitlabConfig;
     out(`gitlab.yml:   ${config ? `${config.path}${config.found ? '' : ' (absent: defaults apply)'}` : '(not read: --file given)'}`);
     const keys = first.keyBase === null ? 'no encrypted_settings_key_base' : `encrypted_settings_key_base present, ${plural(first.rotated.length, 'rotated key')}`;
-    out(`Key file:     ${first.sources.secrets}${existsSync(first.sources.secrets) ? `: ${keys}` : ' (absent)'}`);
+    if (first.keySource === 'environment') {
+      out(`Key:          environment ($${KEY_BASE_VARIABLE}), ${plural(first.rotated.length, 'rotated key')}${first.rotated.length ? ` ($${ROTATED_KEY_BASES_VARIABLE})` : ''}`);
+    } else {
+      out(`Key file:     ${first.sources.secrets}${existsSync(first.sources.secrets) ? `: ${keys}` : ' (absent)'}`);
+    }
   }
   out('');
   const width = Math.max(...findings.map((finding) => finding.namespace.name.length));
@@ -59,7 +64,7 @@ async function examine(namespace: Namespace, lookup: LookupOptions): Promise<Fin
     target = locateTarget(namespace, lookup, namespace.instances?.default);
   } catch (error) {
     if (!(error instanceof GitlabSecretsError)) throw error;
-    return { namespace, status: 'cannot look it up', problem: error.message };
+    return { namespace, status: 'cannot look it up', problem: oneLine(error.message) };
   }
   const dir = dirname(target.path);
   if (!isDirectory(dir)) {
@@ -75,26 +80,28 @@ async function examine(namespace: Namespace, lookup: LookupOptions): Promise<Fin
       namespace,
       target,
       status: 'no key to read it with',
-      problem: `Missing encryption key encrypted_settings_key_base in ${target.sources.secrets}. On Omnibus, run gitlab-ctl reconfigure; or pass --secrets /etc/gitlab/gitlab-secrets.json.`,
+      problem: `Missing encryption key encrypted_settings_key_base: ${missingKeyHint(target)} On Omnibus, gitlab-ctl reconfigure writes it.`,
     };
   }
   let file: EncryptedFile;
   try {
+    checkKeyBases(target);
     file = new EncryptedFile({ contentPath: target.path, keyBase: target.keyBase, rotatedKeyBases: target.rotated });
   } catch (error) {
     if (!(error instanceof GitlabSecretsError)) throw error;
-    return { namespace, target, status: error.message, problem: `${error.message} in ${target.sources.secrets}.` };
+    return { namespace, target, status: firstLine(error.message), problem: oneLine(error.message) };
   }
   try {
     const result = await file.read();
     if (!result) return { namespace, target, status: `not created yet (gitlab-secrets ${namespace.name} edit creates it)` };
     const check = checkSecretYaml(result.plaintext);
+    const format = `${result.serializer === 'json' ? 'JSON' : 'Marshal'}, PBKDF2-${result.digest.toUpperCase()}`;
     const content = check.kind === 'mapping' ? `${plural(Object.keys(check.value).length, 'setting')}` : check.kind === 'not-mapping' ? 'no settings' : 'invalid YAML';
     if (result.keyIndex > 0) {
       return {
         namespace,
         target,
-        status: `decrypts with rotated key ${result.keyIndex}, ${content}`,
+        status: `decrypts with rotated key ${result.keyIndex}, ${content} (${format})`,
         problem: `${target.path} is encrypted with an old key. Fix: gitlab-secrets ${namespace.name} rotate (or gitlab-secrets rotate --all).`,
       };
     }
@@ -102,18 +109,35 @@ async function examine(namespace: Namespace, lookup: LookupOptions): Promise<Fin
       return {
         namespace,
         target,
-        status: `decrypts, ${content}, but ends with a newline`,
+        status: `decrypts, ${content} (${format}), but ends with a newline`,
         problem: `${target.path} ends with a newline, which GitLab on Rails up to 7.2.1 cannot read. Fix: gitlab-secrets ${namespace.name} rotate.`,
       };
     }
     if (check.kind === 'invalid') {
-      return { namespace, target, status: `decrypts, but ${check.reason}`, problem: `${target.path} is not valid YAML. Fix: gitlab-secrets ${namespace.name} edit.` };
+      return { namespace, target, status: `decrypts (${format}), but ${check.reason}`, problem: `${target.path} is not valid YAML. Fix: gitlab-secrets ${namespace.name} edit.` };
     }
-    return { namespace, target, status: `ok: decrypts with the primary key, ${content}` };
+    return { namespace, target, status: `ok: decrypts with the primary key, ${content} (${format})` };
   } catch (error) {
     if (!(error instanceof GitlabSecretsError)) throw error;
-    return { namespace, target, status: 'cannot decrypt', problem: error.message };
+    // A file we may not read is not a file we cannot decrypt: say which (issue 10 §16).
+    const status = error instanceof FileAccessError ? `cannot read it: ${describeAccess(error, target.path)}` : 'cannot decrypt';
+    return { namespace, target, status, problem: oneLine(error.message) };
   }
+}
+
+/** "Cannot read <path>: permission denied" → "permission denied". */
+function describeAccess(error: FileAccessError, path: string): string {
+  const prefix = `Cannot read ${path}: `;
+  return error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0]!;
+}
+
+/** A message and its `hint:` line as one line of the problem list. */
+function oneLine(message: string): string {
+  return message.replace(/\nhint: /g, ' Hint: ');
 }
 
 function mkdirCommand(dir: string): string {

@@ -4,7 +4,7 @@ import { ConfigError } from '../errors.ts';
 import type { Namespace } from '../namespaces.ts';
 
 export type { LookupOptions } from './paths.ts';
-import { readKeyBases } from './secrets.ts';
+import { keyBasesFromEnvironment, readKeyBases } from './secrets.ts';
 import { redisSecretFile } from './redis.ts';
 import type { KeyBases } from './secrets.ts';
 import { environmentOf, expandHome, rootOf, secretsPathOf } from './paths.ts';
@@ -21,6 +21,7 @@ export interface Target extends KeyBases {
     root?: string;
     /** The gitlab.yml consulted (undefined with --file) and whether it exists. */
     gitlabConfig?: { path: string; found: boolean };
+    /** The key file read; '' when the key came from the environment. */
     secrets: string;
   };
 }
@@ -47,9 +48,12 @@ export function locateTarget(namespace: Namespace, options: LookupOptions, insta
       instance === undefined ? undefined : redisSecretFile(rootDir(), environment, instance, options.env),
     );
   }
-  sources.secrets = secretsPathOf(options, rootDir);
+  // GITLAB_ENCRYPTED_SETTINGS_KEY_BASE wins over the key file, which is then neither needed nor read.
+  const fromEnvironment = keyBasesFromEnvironment(options.env);
+  if (!fromEnvironment) sources.secrets = secretsPathOf(options, rootDir);
   if (root !== undefined) sources.root = root;
-  return { path: resolveLastLink(path), environment, sources, ...readKeyBases(sources.secrets, environment) };
+  const keys = fromEnvironment ?? readKeyBases(sources.secrets, environment);
+  return { path: resolveLastLink(path), environment, sources, ...keys };
 }
 
 /** The environment's section of gitlab.yml; null when the file does not exist. */

@@ -3,6 +3,7 @@ import { ConfigError } from '../errors.ts';
 import { describeIoError } from '../format/encrypted_file.ts';
 import { loadConfigYaml, YamlSyntaxError } from '../yaml/config_yaml.ts';
 import { renderErb } from './erb.ts';
+import { safeYamlReason } from './redact.ts';
 
 export type YamlMap = Record<string, unknown>;
 
@@ -10,7 +11,7 @@ export type YamlMap = Record<string, unknown>;
  * Read a YAML config file as Ruby's Psych reads it, after ERB when `erb` is set. Returns undefined when
  * the file does not exist and null when it is empty; any other problem is one ConfigError naming the file.
  */
-export function readYamlFile(path: string, options: { erb?: boolean; env?: NodeJS.ProcessEnv } = {}): unknown {
+export function readYamlFile(path: string, options: { erb?: boolean; env?: NodeJS.ProcessEnv; redact?: boolean } = {}): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -24,7 +25,9 @@ export function readYamlFile(path: string, options: { erb?: boolean; env?: NodeJ
   } catch (error) {
     if (error instanceof YamlSyntaxError) {
       const where = error.line === undefined ? path : `${path}:${error.line}`;
-      throw new ConfigError(`${where}: invalid YAML: ${error.reason}`);
+      // redact: the key file's errors never quote it (src/config/redact.ts).
+      const reason = options.redact ? (safeYamlReason(error.reason) ?? 'the reason would quote the file, which holds keys') : error.reason;
+      throw new ConfigError(`${where}: invalid YAML: ${reason}`);
     }
     throw error;
   }

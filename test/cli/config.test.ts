@@ -21,6 +21,7 @@ import {
   rootArgs,
   tempDir,
 } from './cli_helpers.ts';
+import { assertFailsWithHint } from './key_helpers.ts';
 
 const SECRETS = 'user_name: "smtp-user"\npassword: "hunter2"\n';
 const directoryMissing = (dir: string): string => `Directory ${dir} does not exist. Create the directory and try again.`;
@@ -220,12 +221,12 @@ test('secrets.yml may use an anchor and a merge key', async (t) => {
 
 test('an empty secrets.yml is the missing key message', async (t) => {
   const tree = newTree(t, { secretsYml: '' });
-  assertFailsWith(await runCli([...rootArgs(tree), 'smtp', 'show']), NO_KEY);
+  assertFailsWithHint(await runCli([...rootArgs(tree), 'smtp', 'show']), NO_KEY, 'looked in ');
 });
 
 test('a comments-only secrets.yml is the missing key message', async (t) => {
   const tree = newTree(t, { secretsYml: '# nothing here\n' });
-  assertFailsWith(await runCli([...rootArgs(tree), 'smtp', 'show']), NO_KEY);
+  assertFailsWithHint(await runCli([...rootArgs(tree), 'smtp', 'show']), NO_KEY, 'looked in ');
 });
 
 test('--secrets reads the key from an Omnibus gitlab-secrets.json', async (t) => {
@@ -243,7 +244,7 @@ test('--secrets naming a gitlab-secrets.json without the key is the missing key 
   const tree = newTree(t);
   const json = join(tempDir(t), 'gitlab-secrets.json');
   writeFileSync(json, JSON.stringify({ gitlab_rails: { secret_key_base: 'abc' } }));
-  assertFailsWith(await runCli([...rootArgs(tree), '--secrets', json, 'smtp', 'show']), NO_KEY);
+  assertFailsWithHint(await runCli([...rootArgs(tree), '--secrets', json, 'smtp', 'show']), NO_KEY, 'looked in ');
 });
 
 test('--secrets naming another secrets.yml replaces the one in the root', async (t) => {

@@ -21,6 +21,7 @@ import {
   rootArgs,
   tempDir,
 } from './cli_helpers.ts';
+import { assertFailsWithHint } from './key_helpers.ts';
 
 /** After a rotation: the new primary key, and the old one listed under rotated_encrypted_settings_key_base. */
 const NEW_KEY = OTHER_KEY_BASE;
@@ -482,7 +483,7 @@ test('smtp write without --create-dir in a tree without the settings directory i
 test('smtp write --create-dir without a key is the missing-key error and creates no directory', async (t) => {
   const tree = newTree(t, { settingsDir: false, keyBase: null });
   const result = await runCli([...rootArgs(tree), 'smtp', 'write', '--create-dir'], { input: 'password: "x"\n' });
-  assertFailsWith(result, 'Missing encryption key encrypted_settings_key_base.');
+  assertFailsWithHint(result, 'Missing encryption key encrypted_settings_key_base.', 'looked in ');
   assert.equal(result.exitCode, 5);
   assert.ok(!existsSync(tree.settingsDir), 'the settings directory was created');
   assert.ok(!existsSync(join(tree.root, 'shared')), 'a parent of the settings directory was created');
@@ -590,7 +591,7 @@ test('rotate --all without a key says so once, not once per namespace', async (t
   const tree = newTree(t, { keyBase: null });
   const result = await runCli(['--gitlab-root', tree.root, 'rotate', '--all']);
   assert.equal(result.exitCode, 5);
-  assert.equal(result.stderr, 'Missing encryption key encrypted_settings_key_base.\n');
+  assertFailsWithHint(result, 'Missing encryption key encrypted_settings_key_base.', 'looked in ');
 });
 
 test('help at every level shows examples and the exit codes', async () => {

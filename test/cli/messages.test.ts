@@ -26,6 +26,7 @@ import {
   rootArgs,
   runCliAndSignal,
 } from './cli_helpers.ts';
+import { assertFailsWithHint } from './key_helpers.ts';
 
 const SECRETS = 'user_name: "smtp-user"\npassword: "hunter2"\n';
 const NO_KEY = 'Missing encryption key encrypted_settings_key_base.';
@@ -51,7 +52,7 @@ for (const command of ['show', 'edit', 'write'] as const) {
     const tree = newTree(t, { keyBase: null });
     const editor = fakeEditor(t, { append: 'a: 1\n' });
     const result = await runCli([...rootArgs(tree), 'smtp', command], { env: editor.env, input: SECRETS });
-    assertFailsWith(result, NO_KEY);
+    assertFailsWithHint(result, NO_KEY, 'looked in ');
     assert.deepEqual(tree.listSettings(), []);
     assert.equal(editor.seen(), null, 'the editor must not run');
   });
@@ -62,13 +63,13 @@ test('a missing secrets.yml is the missing key message, not a crash', async (t) 
   rmSync(join(tree.root, 'config', 'secrets.yml'));
   tree.writeEncrypted('smtp.yaml.enc', SECRETS, KEY_BASE);
   const result = await runCli([...rootArgs(tree), 'smtp', 'show']);
-  assertFailsWith(result, NO_KEY);
+  assertFailsWithHint(result, NO_KEY, 'looked in ');
 });
 
 test('a key present only in another environment is the missing key message', async (t) => {
   const tree = newTree(t, { secretsYml: `development:\n  encrypted_settings_key_base: "${KEY_BASE}"\n` });
   const result = await runCli([...rootArgs(tree), 'smtp', 'show']);
-  assertFailsWith(result, NO_KEY);
+  assertFailsWithHint(result, NO_KEY, 'looked in ');
 });
 
 // --- Base key too small ----------------------------------------------------------------------------
@@ -76,13 +77,13 @@ test('a key present only in another environment is the missing key message', asy
 test('a 15-character key base fails with Base key too small', async (t) => {
   const tree = newTree(t, { keyBase: '123456789012345' });
   const result = await runCli([...rootArgs(tree), 'smtp', 'show']);
-  assertFailsWith(result, 'Base key too small');
+  assertFailsWithHint(result, 'Base key too small', 'a key base needs at least 16 characters');
 });
 
 test('a blank 16-character key base fails with Base key too small', async (t) => {
   const tree = newTree(t, { keyBase: ' '.repeat(16) });
   const result = await runCli([...rootArgs(tree), 'smtp', 'write'], { input: SECRETS });
-  assertFailsWith(result, 'Base key too small');
+  assertFailsWithHint(result, 'Base key too small', 'a key base needs at least 16 characters');
   assert.deepEqual(tree.listSettings(), []);
 });
 
@@ -429,7 +430,7 @@ test('a missing directory is reported before a missing key', async (t) => {
 test('Base key too small is reported before a missing directory', async (t) => {
   const tree = newTree(t, { settingsDir: false, keyBase: '123456789012345' });
   const result = await runCli([...rootArgs(tree), 'smtp', 'show']);
-  assertFailsWith(result, 'Base key too small');
+  assertFailsWithHint(result, 'Base key too small', 'a key base needs at least 16 characters');
 });
 
 test('a missing directory is reported before a missing EDITOR', async (t) => {
@@ -441,14 +442,14 @@ test('a missing directory is reported before a missing EDITOR', async (t) => {
 test('a missing key is reported before a missing EDITOR', async (t) => {
   const tree = newTree(t, { keyBase: null });
   const result = await runCli([...rootArgs(tree), 'smtp', 'edit']);
-  assertFailsWith(result, NO_KEY);
+  assertFailsWithHint(result, NO_KEY, 'looked in ');
 });
 
 test('a missing key is reported before the file is read', async (t) => {
   const tree = newTree(t, { keyBase: null });
   writeFileSync(tree.file('smtp.yaml.enc'), 'not a valid body');
   const result = await runCli([...rootArgs(tree), 'smtp', 'show']);
-  assertFailsWith(result, NO_KEY);
+  assertFailsWithHint(result, NO_KEY, 'looked in ');
 });
 
 test('write reports a missing directory before reading or validating its input', async (t) => {

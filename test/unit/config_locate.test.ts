@@ -111,9 +111,23 @@ test('secrets come from secrets.yml sections or from Omnibus gitlab-secrets.json
     'bad.yml': 'production:\n  encrypted_settings_key_base: [1]\n',
     'broken.yml': 'production:\n  a: [\n',
   });
-  assert.deepEqual(readKeyBases(join(root, 'secrets.yml'), 'production'), { keyBase: 'new', rotated: ['old1', 'old2'] });
-  assert.deepEqual(readKeyBases(join(root, 'gitlab-secrets.json'), 'production'), { keyBase: 'omnibus', rotated: [] });
-  assert.deepEqual(readKeyBases(join(root, 'missing.yml'), 'production'), { keyBase: null, rotated: [] });
+  const file = (keyWhere: string, rotatedWhere = keyWhere) => ({ keySource: 'file', keyWhere, rotatedWhere });
+  const at = (name: string): string => join(root, name);
+  assert.deepEqual(readKeyBases(at('secrets.yml'), 'production'), {
+    keyBase: 'new',
+    rotated: ['old1', 'old2'],
+    ...file(`the production section of ${at('secrets.yml')}`, `the shared section of ${at('secrets.yml')}`),
+  });
+  assert.deepEqual(readKeyBases(at('gitlab-secrets.json'), 'production'), {
+    keyBase: 'omnibus',
+    rotated: [],
+    ...file(`gitlab_rails in ${at('gitlab-secrets.json')}`),
+  });
+  assert.deepEqual(readKeyBases(at('missing.yml'), 'production'), {
+    keyBase: null,
+    rotated: [],
+    ...file(`${at('missing.yml')}, which does not exist`, at('missing.yml')),
+  });
   assert.throws(() => readKeyBases(join(root, 'bad.yml'), 'production'), (e: unknown) => e instanceof ConfigError && e.message.includes('bad.yml'));
   assert.throws(() => readKeyBases(join(root, 'broken.yml'), 'production'), (e: unknown) => e instanceof ConfigError && e.message.includes('broken.yml'));
 });
