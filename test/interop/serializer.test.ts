@@ -18,6 +18,7 @@ import type { KeyDigest } from '../../src/format/key_generator.ts';
 import { dumpJsonString } from '../../src/format/json_string.ts';
 import { decryptBody, encryptBody } from '../../src/format/message_encryptor.ts';
 import type { Serializer } from '../../src/format/message_encryptor.ts';
+import { decryptWithFormat, encrypt } from '../../src/index.ts';
 import { runCli } from '../helpers/run_cli.ts';
 import { newTree, rootArgs } from '../cli/cli_helpers.ts';
 import { requireRubyOrSkip } from './ruby.ts';
@@ -246,4 +247,17 @@ test('each key is derived at most once, and SHA256 only after SHA1 failed with e
   decryptBody(sha256, ring());
   decryptBody(oldSha256, ring());
   assert.equal(derivedSince(), 0, 'every key is cached');
+});
+
+test('the library encrypts in any serializer and digest and says how a body was made', async (t) => {
+  if (!requireRubyOrSkip(t)) return;
+  const keyBase = keyBaseFor(t);
+  for (const [serializer, digest] of COMBINATIONS) {
+    const body = encrypt(Buffer.from(TEXT), keyBase, { serializer, digest });
+    assert.deepEqual(await rubyDecrypt(keyBase, READER[serializer], digest, body), Buffer.from(TEXT), `${serializer} ${digest}`);
+    const read = decryptWithFormat(await rubyEncrypt(keyBase, serializer, digest, TEXT), keyBase);
+    assert.deepEqual([read.plaintext.toString(), read.serializer, read.digest, read.keyIndex], [TEXT, serializer, digest, 0]);
+  }
+  // the defaults: Marshal and SHA1
+  assert.deepEqual(await rubyDecrypt(keyBase, 'marshal61', 'sha1', encrypt(Buffer.from(TEXT), keyBase)), Buffer.from(TEXT));
 });
