@@ -22,7 +22,7 @@ export function renderErb(text: string, file: string, env: NodeJS.ProcessEnv): s
     if (value === undefined) {
       const line = text.slice(0, offset).split('\n').length;
       throw new ConfigError(
-        `${file}:${line}: unsupported ERB ${JSON.stringify(tag)}; ` +
+        `${file}:${line}: unsupported ERB ${JSON.stringify(withoutLiterals(tag))}; ` +
           'only ENV lookups are understood. Name the encrypted file with --file <path> instead.',
       );
     }
@@ -38,4 +38,12 @@ function evaluate(code: string, env: NodeJS.ProcessEnv): string | undefined {
   match = ENV_OR.exec(code);
   if (match) return env[(match[1] ?? match[2])!] ?? (match[3] ?? match[4])!;
   return undefined;
+}
+
+/**
+ * The tag with its string literals blanked out: gitlab.yml may spell a password as `<%= 'secret'.strip %>`,
+ * and no message shows a secret value (issue 10 §10). The code around them is enough to find the tag.
+ */
+function withoutLiterals(tag: string): string {
+  return tag.replace(/'(?:[^'\\]|\\.)*'?|"(?:[^"\\]|\\.)*"?/g, (literal) => `${literal[0]}…${literal[0]}`);
 }

@@ -29,3 +29,20 @@ test('any other ERB stops with the file, the line and a hint about --file', () =
     );
   }
 });
+
+test('an unsupported ERB tag is named without its string literals, which may be secrets', () => {
+  for (const [tag, shown] of [
+    ["<%= 'hunter2-secret'.strip %>", "<%= '…'.strip %>"],
+    ['<%= "hunter2-secret" + ENV["X"] %>', '<%= "…" + ENV["…"] %>'],
+    ["<%= File.read('/run/secrets/hunter2-secret') %>", "<%= File.read('…') %>"],
+    ["<%= 'it\\'s hunter2-secret' %>", "<%= '…' %>"],
+    ["<%= 'unterminated hunter2-secret %>", "<%= '…'"], // the literal runs to the end of the tag
+  ] as const) {
+    assert.throws(
+      () => renderErb(`a: ${tag}\n`, '/etc/gitlab.yml', env),
+      (error: unknown) =>
+        error instanceof ConfigError && !error.message.includes('hunter2') && error.message.includes(JSON.stringify(shown)),
+      tag,
+    );
+  }
+});
