@@ -15,7 +15,8 @@ import type { CompletionShell } from './completion.ts';
 import { processIo } from './io.ts';
 import type { Io } from './io.ts';
 import { NAMESPACES, namespaceByName } from './namespaces.ts';
-import { guardSignals, lateSignalExitCode } from './signals.ts';
+import { guardSignals, lateSignalExitCode, resetSignalState } from './signals.ts';
+import { forgetAll } from './fs/cleanup.ts';
 
 declare const PACKAGE_VERSION: string | undefined;
 const VERSION = typeof PACKAGE_VERSION === 'string' ? PACKAGE_VERSION : '0.0.0-dev';
@@ -114,6 +115,9 @@ function namespaceHelp(namespace: (typeof NAMESPACES)[number]): string {
 
 /** Run the CLI; resolves with the exit code. The only place that turns errors into output. */
 export async function main(argv: readonly string[], options: MainOptions = {}): Promise<number> {
+  // Each run starts clean, also when tests run several in one process.
+  resetSignalState();
+  forgetAll();
   if (options.prefetched) adoptKey(options.prefetched.keyBase, options.prefetched.key);
   const io = options.io ?? processIo();
   const env = { ...(options.env ?? process.env) };

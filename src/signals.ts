@@ -59,3 +59,14 @@ function abort(signal: HandledSignal): never {
 export function lateSignalExitCode(): number | undefined {
   return late && new InterruptedError(late).exitCode;
 }
+
+/**
+ * Forget the state of an earlier `main()` in the same process (tests run the CLI in-process): no editor,
+ * no commit in progress, no signal deferred or late.
+ */
+export function resetSignalState(): void {
+  editor = undefined;
+  committing = false;
+  deferred = undefined;
+  late = undefined;
+}

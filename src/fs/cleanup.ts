@@ -25,3 +25,8 @@ export function removeAllNow(): void {
   }
   pending.clear();
 }
+
+/** Forget every path without removing it: a new `main()` in the same process starts with none (tests). */
+export function forgetAll(): void {
+  pending.clear();
+}

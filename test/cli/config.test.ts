@@ -303,14 +303,16 @@ for (const [name, section, namespace, expected] of pathCases) {
     const path = expected(tree.root, home);
     mkdirSync(join(path, '..'), { recursive: true });
     const env = { HOME: home };
+    // `~` is os.homedir(), which reads the HOME of the process itself: only a real process gets this one.
+    const spawn = name.includes('~');
 
-    const absent = await runCli([...rootArgs(tree), namespace, 'show'], { env });
+    const absent = await runCli([...rootArgs(tree), namespace, 'show'], { env, spawn });
     assertSucceedsWith(absent, `${doesNotExistHint(path, namespace)}\n`);
 
-    const written = await runCli([...rootArgs(tree), namespace, 'write'], { env, input: SECRETS });
+    const written = await runCli([...rootArgs(tree), namespace, 'write'], { env, input: SECRETS, spawn });
     assertSucceedsWith(written, SAVED);
     assert.equal(decrypt(readFileSync(path), KEY_BASE).toString('utf8'), SECRETS);
-    assertSucceedsWith(await runCli([...rootArgs(tree), namespace, 'show'], { env }), SECRETS);
+    assertSucceedsWith(await runCli([...rootArgs(tree), namespace, 'show'], { env, spawn }), SECRETS);
   });
 }
 
