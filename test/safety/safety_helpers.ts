@@ -19,7 +19,7 @@ import { execa } from 'execa';
 import type { Writable } from 'node:stream';
 import { KEY_BASE, OTHER_KEY_BASE, makeGitlabTree } from '../helpers/gitlab_tree.ts';
 import type { GitlabTree, TreeOptions } from '../helpers/gitlab_tree.ts';
-import { BIN, PROJECT_ROOT, ensureBuilt } from '../helpers/run_cli.ts';
+import { BIN, PROJECT_ROOT, cliEnv, ensureBuilt, mainInProcess } from '../helpers/run_cli.ts';
 
 export const SAFETY_EDITOR = fileURLToPath(new URL('./safety_editor.mjs', import.meta.url));
 export const SAFETY_EDITOR_COMMAND = `node ${SAFETY_EDITOR}`;
@@ -123,6 +123,25 @@ export interface RunOptions {
   /** Start the CLI as the leader of a new process group, to signal the group as a terminal does. */
   detached?: boolean;
   timeoutMs?: number;
+  /**
+   * Run `node bin/gitlab-secrets.cjs` as a real process. `run` is in-process otherwise, except with the
+   * options only a process can have (unprivileged, wrapper, umask, tty, stdinOpen, detached); `start`
+   * always spawns.
+   */
+  spawn?: boolean;
+}
+
+/** The options that need a real process. */
+function needsProcess(options: RunOptions): boolean {
+  return (
+    options.spawn === true ||
+    options.unprivileged === true ||
+    options.wrapper !== undefined ||
+    options.umask !== undefined ||
+    options.tty === true ||
+    options.stdinOpen === true ||
+    options.detached === true
+  );
 }
 
 export interface Safety {
@@ -220,6 +239,27 @@ export function setup(t: TestContext, options: TreeOptions = {}): Safety {
     };
   };
 
+  /** The CLI's `main()` in this process, as bin/ runs it; the same checks after the test apply. */
+  const runInProcess = async (args: readonly string[], options: RunOptions): Promise<SafeResult> => {
+    const env = cliEnv({ XDG_RUNTIME_DIR: runtimeDir, ...options.env }, CLI_VARIABLES);
+    pids.add(process.pid); // edit buffer directories carry the pid of the process that made them
+    const started = Date.now();
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    try {
+      const result = await mainInProcess(args, {
+        env,
+        cwd: PROJECT_ROOT,
+        input: options.input ?? '',
+        timeoutMs,
+      });
+      return { ...result, signal: undefined, pid: undefined, durationMs: Date.now() - started, timedOut: false };
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('in-process run')) throw error;
+      const empty = Buffer.alloc(0);
+      return { exitCode: -1, signal: undefined, stdout: '', stderr: error.message, stdoutBytes: empty, pid: undefined, durationMs: Date.now() - started, timedOut: true };
+    }
+  };
+
   const safety: Safety = {
     tree,
     runtimeDir,
@@ -228,7 +268,7 @@ export function setup(t: TestContext, options: TreeOptions = {}): Safety {
     allowInSettings: (name) => void allowed.add(name),
     watchDir: (dir) => void watched.push(dir),
     start,
-    run: (args, options) => start(args, options).result(),
+    run: (args, options = {}) => (needsProcess(options) ? start(args, options).result() : runInProcess(args, options)),
     editor(steps) {
       editors += 1;
       const log = join(work, `editor-${editors}`);
