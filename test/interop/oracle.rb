@@ -8,6 +8,12 @@
 #   ruby oracle.rb decrypt KEY_BASE [ROTATED_KEY_BASE ...] < body > plaintext
 #   ruby oracle.rb batch < jobs.json > results.json
 #   ruby oracle.rb versions
+#   ruby oracle.rb serve REQUESTS RESPONSES
+#
+# `serve` is the test suite's long-lived oracle: one Ruby per test file instead of one per case. It reads
+# JSON lines from the file (a FIFO) REQUESTS, {"argv": ["encrypt", KEY_BASE, ...], "input_base64": "..."}, runs
+# each as the command line above with that stdin, and answers on RESPONSES with one JSON line
+# {"status": <exit status>, "stdout_base64": "...", "stderr": "..."}. It ends when REQUESTS is closed.
 #
 # Batch jobs (a JSON array; results come back in the same order, one failure never stops the batch):
 #   { "op": "encrypt", "key_base": "...", "plaintext_hex": "...", "encoding": "UTF-8" }  => { "ok": true, "body": "..." }
@@ -20,6 +26,7 @@
 # Marshal records (UTF-8 by default, as GitLab's File.read / STDIN.read give under a UTF-8 locale).
 
 require 'json'
+require 'stringio'
 require 'openssl'
 require 'active_support'
 require 'active_support/core_ext/object/blank'
@@ -100,6 +107,34 @@ module GitlabSecretsOracle
     { 'ruby' => RUBY_VERSION, 'activesupport' => ActiveSupport::VERSION::STRING, 'openssl' => OpenSSL::OPENSSL_VERSION }
   end
 
+  def serve(requests_path, responses_path)
+    requests = File.open(requests_path, 'rb')
+    responses = File.open(responses_path, 'wb')
+    responses.sync = true
+    requests.each_line do |line|
+      request = JSON.parse(line)
+      status, out, err = capture(request.fetch('argv'), request.fetch('input_base64').unpack1('m0'))
+      responses.write("#{JSON.generate({ 'status' => status, 'stdout_base64' => [out].pack('m0'), 'stderr' => err })}\n")
+    end
+  end
+
+  # Run one command line as `main` with these stdin bytes: its exit status, stdout bytes and stderr.
+  def capture(argv, input)
+    saved = [$stdin, $stdout, $stderr]
+    $stdin = StringIO.new(input)
+    $stdout = StringIO.new(+''.b)
+    $stderr = StringIO.new(+'')
+    status = 0
+    begin
+      main(argv.dup)
+    rescue SystemExit => e
+      status = e.status
+    end
+    [status, $stdout.string, $stderr.string.scrub]
+  ensure
+    $stdin, $stdout, $stderr = saved
+  end
+
   def main(argv)
     $stdin.binmode
     $stdout.binmode
@@ -135,4 +170,10 @@ module GitlabSecretsOracle
   end
 end
 
-GitlabSecretsOracle.main(ARGV.dup) if $PROGRAM_NAME == __FILE__
+if $PROGRAM_NAME == __FILE__
+  if ARGV.first == 'serve' && ARGV.length == 3
+    GitlabSecretsOracle.serve(ARGV[1], ARGV[2])
+  else
+    GitlabSecretsOracle.main(ARGV.dup)
+  end
+end

@@ -1,11 +1,14 @@
 /**
  * The real ActiveSupport as a test oracle: wrappers around test/interop/oracle.rb.
  *
- * Ruby takes ~0.2 s to start and ~20 ms per PBKDF2 key, so tests send their cases in one `rubyBatch` call.
+ * Ruby takes ~0.2 s to start and ~20 ms per PBKDF2 key: one Ruby serves a whole test file, and tests send
+ * their cases in one `rubyBatch` call.
  * Without Ruby the interop tests skip, unless GITLAB_SECRETS_REQUIRE_RUBY=1 (CI), where they fail instead.
  */
-import { spawnSync } from 'node:child_process';
-import type { SpawnSyncReturns } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { constants, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -69,15 +72,80 @@ export function requireRubyOrSkip(t: TestContext): boolean {
   return false;
 }
 
+/**
+ * One long-lived `ruby oracle.rb serve` per test process, talked to over two FIFOs with blocking reads
+ * and writes, so the oracle stays synchronous while Ruby and ActiveSupport load only once per test file.
+ */
+interface OracleServer {
+  requests: number;
+  responses: number;
+  pending: Buffer;
+}
+
+let server: OracleServer | undefined;
+
+function startServer(): OracleServer {
+  const dir = mkdtempSync(join(tmpdir(), 'gitlab-secrets-oracle-'));
+  const requestsPath = join(dir, 'requests');
+  const responsesPath = join(dir, 'responses');
+  execFileSync('mkfifo', ['-m', '600', requestsPath, responsesPath]);
+  const child = spawn('ruby', [ORACLE, 'serve', requestsPath, responsesPath], { stdio: ['ignore', 'ignore', 'inherit'] });
+  child.unref(); // it ends when this process does: its requests FIFO reaches end of file
+  let exited = false;
+  child.on('exit', () => (exited = true));
+  // Open without blocking until Ruby has opened its end, so that a Ruby that dies at start fails, not hangs.
+  const deadline = Date.now() + 60_000;
+  let requests: number | undefined;
+  while (requests === undefined) {
+    try {
+      requests = openSync(requestsPath, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENXIO' || exited || Date.now() > deadline) {
+        throw new Error(`oracle.rb serve did not start: ${(error as Error).message}`);
+      }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+  }
+  const responses = openSync(responsesPath, 'r'); // Ruby opens it right after the requests FIFO
+  rmSync(dir, { recursive: true, force: true }); // both ends are open: the names are no longer needed
+  return { requests, responses, pending: Buffer.alloc(0) };
+}
+
+function writeAll(fd: number, bytes: Buffer): void {
+  for (let offset = 0; offset < bytes.length; ) {
+    try {
+      offset += writeSync(fd, bytes, offset);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1); // the FIFO is full: Ruby is reading
+    }
+  }
+}
+
+function readLine(oracle: OracleServer): string {
+  const chunks: Buffer[] = [oracle.pending];
+  let newline = oracle.pending.indexOf(0x0a);
+  while (newline < 0) {
+    const chunk = Buffer.allocUnsafe(1 << 20);
+    const n = readSync(oracle.responses, chunk, 0, chunk.length, null);
+    if (n === 0) throw new Error('oracle.rb serve ended without an answer');
+    const read = chunk.subarray(0, n);
+    const at = read.indexOf(0x0a);
+    if (at >= 0) newline = chunks.reduce((sum, c) => sum + c.length, 0) + at;
+    chunks.push(read);
+  }
+  const all = Buffer.concat(chunks);
+  oracle.pending = all.subarray(newline + 1);
+  return all.subarray(0, newline).toString('utf8');
+}
+
 function runOracle(args: readonly string[], input: Uint8Array | string): Buffer {
-  const result: SpawnSyncReturns<Buffer> = spawnSync('ruby', [ORACLE, ...args], {
-    input,
-    maxBuffer: 1024 * 1024 * 1024,
-    timeout: 120_000,
-  });
-  if (result.error) throw result.error;
-  if (result.status !== 0) throw new RubyOracleError(result.status, result.stderr.toString('utf8'));
-  return result.stdout;
+  server ??= startServer();
+  const request = { argv: args, input_base64: Buffer.from(input).toString('base64') };
+  writeAll(server.requests, Buffer.from(`${JSON.stringify(request)}\n`));
+  const answer = JSON.parse(readLine(server)) as { status: number; stdout_base64: string; stderr: string };
+  if (answer.status !== 0) throw new RubyOracleError(answer.status, answer.stderr);
+  return Buffer.from(answer.stdout_base64, 'base64');
 }
 
 /** ActiveSupport encrypts the plaintext bytes, labelled with `encoding` (UTF-8, as GitLab writes). */
