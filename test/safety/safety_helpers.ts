@@ -10,9 +10,9 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import { execa } from 'execa';
@@ -175,6 +175,27 @@ export interface Started {
   result(): Promise<SafeResult>;
 }
 
+/**
+ * What a run as `nobody` executes, copied where `nobody` can reach it: the checkout may be private (a
+ * 0700 home or `mktemp -d`). bin/, the dist bundles bin/ loads and the scripted editor go into a 0755
+ * directory under /tmp, made on first use and removed when this test process exits.
+ */
+let reachable: { dir: string; bin: string; editor: string } | undefined;
+
+function reachableCopy(): { dir: string; bin: string; editor: string } {
+  if (reachable) return reachable;
+  const dir = mkdtempSync(join('/tmp', 'gitlab-secrets-safety-bin-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  for (const sub of ['bin', 'dist', 'test']) mkdirSync(join(dir, sub), { mode: 0o755 });
+  cpSync(BIN, join(dir, 'bin', basename(BIN)));
+  const dist = join(PROJECT_ROOT, 'dist');
+  for (const name of readdirSync(dist)) if (name.endsWith('.cjs')) cpSync(join(dist, name), join(dir, 'dist', name));
+  cpSync(SAFETY_EDITOR, join(dir, 'test', basename(SAFETY_EDITOR)));
+  execFileSync('chmod', ['-R', 'a+rX', dir]);
+  reachable = { dir, bin: join(dir, 'bin', basename(BIN)), editor: join(dir, 'test', basename(SAFETY_EDITOR)) };
+  return reachable;
+}
+
 /** Make a test's GitLab tree and the checks that run after it. */
 export function setup(t: TestContext, options: TreeOptions = {}): Safety {
   ensureBuilt();
@@ -195,15 +216,24 @@ export function setup(t: TestContext, options: TreeOptions = {}): Safety {
     for (const name of CLI_VARIABLES) env[name] = undefined;
     env['XDG_RUNTIME_DIR'] = runtimeDir;
     Object.assign(env, options.env);
-    let command = ['node', BIN, ...args];
+    const identity = options.unprivileged && IS_ROOT && NOBODY ? { uid: NOBODY.uid, gid: NOBODY.gid } : {};
+    let bin = BIN;
+    let cwd = PROJECT_ROOT;
+    if ('uid' in identity) {
+      // `nobody` may not reach the checkout: run copies it can reach.
+      const copy = reachableCopy();
+      bin = copy.bin;
+      cwd = copy.dir;
+      if (env['EDITOR'] === SAFETY_EDITOR_COMMAND) env['EDITOR'] = `node ${copy.editor}`;
+    }
+    let command = ['node', bin, ...args];
     if (options.umask !== undefined) {
       command = ['sh', '-c', `umask ${options.umask.toString(8).padStart(3, '0')} && exec "$@"`, 'sh', ...command];
     }
     if (options.wrapper) command = [...options.wrapper, ...command];
     if (options.tty) command = ['python3', PTY_BRIDGE, ...command];
-    const identity = options.unprivileged && IS_ROOT && NOBODY ? { uid: NOBODY.uid, gid: NOBODY.gid } : {};
     const subprocess = execa(command[0]!, command.slice(1), {
-      cwd: PROJECT_ROOT,
+      cwd,
       env,
       extendEnv: true,
       encoding: 'buffer',
