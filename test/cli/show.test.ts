@@ -52,7 +52,8 @@ test('show prints a long plaintext (multi-byte Marshal length) exactly', async (
   const tree = newTree(t);
   const stored = Buffer.from(Array.from({ length: 3000 }, (_, i) => `key_${i}: "${'v'.repeat(i % 50)}"\n`).join(''));
   tree.writeEncrypted('smtp.yaml.enc', stored);
-  const result = await runCli([...rootArgs(tree), 'smtp', 'show']);
+  // The real bin through a real pipe: a long stdout must arrive whole before the process exits.
+  const result = await runCli([...rootArgs(tree), 'smtp', 'show'], { spawn: true });
   assert.equal(result.exitCode, 0);
   assert.equal(result.stderr, '');
   assert.ok(result.stdoutBytes.equals(stored), 'stdout differs from the stored plaintext');
@@ -135,7 +136,7 @@ test('show tries every rotated key in order', async (t) => {
 test('show of a file written with the old key fails when the key is not listed as rotated', async (t) => {
   const tree = newTree(t);
   const path = tree.writeEncrypted('smtp.yaml.enc', SECRETS, OTHER_KEY_BASE);
-  const result = await runCli([...rootArgs(tree), 'smtp', 'show']);
+  const result = await runCli([...rootArgs(tree), 'smtp', 'show'], { spawn: true }); // the real process's exit code
   assertFailsWith(result, couldNotDecrypt(path));
 });
 
