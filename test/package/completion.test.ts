@@ -7,7 +7,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMPLETION_SHELLS, completionScript } from '../../src/completion.ts';
@@ -129,14 +129,39 @@ compset() { :; }
 
 /** The candidates zsh would offer for `gitlab-secrets <words…>`: what the function adds, matching the last word. */
 function zshComplete(...words: string[]): string[] {
-  const result = run(
-    'zsh',
-    ['-f', '-c', `autoload -Uz compinit && compinit -u -D; source <(print -r -- "$SCRIPT"); ${ZSH_STUBS}; words=(gitlab-secrets "$@"); CURRENT=$#words; _gitlab_secrets`, 'gitlab-secrets', ...words],
-    completionScript('zsh'),
-  );
-  assert.equal(result.stderr, '');
+  const { stdout, stderr } = zshBatch().get(JSON.stringify(words)) ?? zshRun([words])[0]!;
+  assert.equal(stderr, '');
   const prefix = words.at(-1)!;
-  return lines(result.stdout).filter((candidate) => candidate.startsWith(prefix) || candidate.startsWith('<'));
+  return lines(stdout).filter((candidate) => candidate.startsWith(prefix) || candidate.startsWith('<'));
+}
+
+/**
+ * Complete several command lines in one zsh: compinit (seconds on a busy machine) runs once, then each
+ * line in a subshell of its own, its stdout and stderr kept apart in files.
+ */
+function zshRun(cases: ReadonlyArray<readonly string[]>): Array<{ stdout: string; stderr: string }> {
+  const dir = mkdtempSync(join(work, 'zsh-'));
+  const body = cases
+    .map((words, i) => {
+      const quoted = words.map((word) => `'${word.replace(/'/g, "'\\''")}'`).join(' ');
+      return `( words=(gitlab-secrets ${quoted}); CURRENT=$#words; _gitlab_secrets ) >${dir}/${i}.out 2>${dir}/${i}.err`;
+    })
+    .join('\n');
+  const result = run('zsh', ['-f', '-c', `autoload -Uz compinit && compinit -u -D; source <(print -r -- "$SCRIPT"); ${ZSH_STUBS}\n${body}`], completionScript('zsh'));
+  assert.equal(result.stderr, '');
+  return cases.map((_, i) => ({ stdout: readFileSync(join(dir, `${i}.out`), 'utf8'), stderr: readFileSync(join(dir, `${i}.err`), 'utf8') }));
+}
+
+let zshResults: Map<string, { stdout: string; stderr: string }> | undefined;
+
+/** Every zshCases line, completed in one zsh on first use. */
+function zshBatch(): Map<string, { stdout: string; stderr: string }> {
+  if (!zshResults) {
+    const cases = zshCases.map(([, words]) => words);
+    const results = zshRun(cases);
+    zshResults = new Map(cases.map((words, i) => [JSON.stringify(words), results[i]!]));
+  }
+  return zshResults;
 }
 
 test('the zsh script loads after compinit and registers _gitlab_secrets for gitlab-secrets', (t) => {
