@@ -5,8 +5,8 @@ import { isRubyEncodingName } from './ruby_encodings.ts';
 import { rubyFloatOf, rubyFloatToS, tokenize } from './scalar_scanner.ts';
 import type { ClassLoader, RubyScalar } from './scalar_scanner.ts';
 
-// Loads the first YAML document the way Ruby's Psych 4 does: js-yaml 5 only scans and parses
-// (parseEvents); the tree and its conversion to values follow Psych's TreeBuilder and
+// Loads the first YAML document the way Ruby's Psych 4 does: our port of libyaml scans and parses
+// (libyaml_scanner.ts, libyaml_parser.ts); the tree and its conversion to values follow Psych's TreeBuilder and
 // Visitors::ToRuby (psych 4.0.4, lib/psych/visitors/to_ruby.rb) so that YAML 1.1 scalars, tags,
 // merge keys, duplicate keys and class restrictions behave as in Ruby.
 
@@ -31,22 +31,10 @@ const STR_TAG = `${CORE_TAG_PREFIX}str`;
  * or throws PsychError. Mappings become plain objects whose keys are Ruby's `to_s` of the key.
  */
 export function psychLoad(text: string, options: PsychLoadOptions): unknown {
-  const source = normalizeBreaks(text);
-  checkCharacters(source);
-  const root = buildFirstDocument(source);
+  checkCharacters(text);
+  const root = buildFirstDocument(text);
   if (root === undefined) return null;
   return new ToRuby(options).accept(root);
-}
-
-// libyaml (YAML 1.1) also breaks lines at NEL, LS and PS; js-yaml (YAML 1.2) does not. libyaml
-// skips a byte order mark at the start of any line, the first one included, but still counts
-// its column: "\uFEFFa: 1\nb: 2" loads as {a: 1}. Both replacements keep every offset.
-function normalizeBreaks(text: string): string {
-  let result = text;
-  // After a \r, a \n would join it into one break: use another \r.
-  if (/[\u0085\u2028\u2029]/.test(text)) result = text.replace(/(\r?)[\u0085\u2028\u2029]/g, (_, cr) => `${cr}${cr ? '\r' : '\n'}`);
-  if (result.includes('\uFEFF')) result = result.replace(/(?<=^|[\n\r])\uFEFF/g, ' ');
-  return result;
 }
 
 // libyaml's reader rejects these anywhere in what it has read, before parsing (reader.c).
