@@ -91,6 +91,27 @@ function hexValue(c: number): number {
   return c >= 97 ? c - 87 : c >= 65 ? c - 55 : c - 48;
 }
 
+// Runs of characters read the same way, matched natively (sticky): a short-lived CLI runs this code
+// cold, where a regular expression is much faster than a loop over characters.
+const COMMENT_RUN = /[^\r\n\u0085\u2028\u2029\0]+/y;
+const SPACE_RUN = / +/y;
+const PLAIN_RUN_BLOCK = /(?:[^ \t\r\n\u0085\u2028\u2029:\0]|:(?![ \t\r\n\u0085\u2028\u2029\0]))+/y;
+const PLAIN_RUN_FLOW = /(?:[^ \t\r\n\u0085\u2028\u2029:\0,[\]{}]|:(?![ \t\r\n\u0085\u2028\u2029\0,?[\]{}]))+/y;
+const SINGLE_RUN = /[^' \t\r\n\u0085\u2028\u2029\0]+/y;
+const DOUBLE_RUN = /[^"\\ \t\r\n\u0085\u2028\u2029\0]+/y;
+const SURROGATE = /[\uD800-\uDBFF]/;
+
+/** Characters (code points) in a run of UTF-16 text. */
+function charCount(run: string): number {
+  if (!SURROGATE.test(run)) return run.length;
+  let count = 0;
+  for (const _ of run) count++;
+  return count;
+}
+
+const INDICATORS = new Uint8Array(128);
+for (const ch of '-?:,[]{}#&*!|>\'"%@`') INDICATORS[ch.charCodeAt(0)] = 1;
+
 // URI characters of scan_tag_uri.
 const URI_CHARS = new Set([...";/?:@&=+$,.!~*'()[]%"].map((ch) => ch.charCodeAt(0)));
 
@@ -113,25 +134,17 @@ export class Scanner {
   private readonly simpleKeys: SimpleKey[] = [];
   private flowLevel = 0;
 
+  /** `text` must hold no NUL (the reader refuses control characters first): a NUL marks the end, as in libyaml. */
   constructor(text: string) {
-    this.text = text;
+    this.text = `${text}\0`;
     this.length = text.length;
   }
 
   // ---- reading -------------------------------------------------------------------------------
 
+  /** The UTF-16 code k units ahead; 0 at the end (NaN further on, which matches nothing). */
   private code(k = 0): number {
-    const at = this.pos + k;
-    return at < this.length ? this.text.charCodeAt(at) : 0;
-  }
-  /** The code at the k-th character ahead, counting astral characters once (k is small). */
-  private codeAt(k: number): number {
-    let at = this.pos;
-    for (let i = 0; i < k && at < this.length; i++) {
-      const c = this.text.charCodeAt(at);
-      at += c >= 0xd800 && c <= 0xdbff && at + 1 < this.length ? 2 : 1;
-    }
-    return at < this.length ? this.text.charCodeAt(at) : 0;
+    return this.text.charCodeAt(this.pos + k);
   }
   private isZ(k = 0): boolean {
     return this.pos + k >= this.length;
@@ -145,13 +158,8 @@ export class Scanner {
   }
   private isBlankZ(k = 0): boolean {
     const c = this.code(k);
-    return this.pos + k >= this.length || c === 32 || c === 9 || isBreakCode(c);
+    return this.pos + k >= this.length || c === 32 || c === 9 || c === 10 || c === 13 || c === 0x85 || c === 0x2028 || c === 0x2029;
   }
-  private isBlankZAt(k: number): boolean {
-    const c = this.codeAt(k);
-    return c === 0 ? true : c === 32 || c === 9 || isBreakCode(c);
-  }
-
   mark(): Mark {
     return { index: this.pos, chars: this.chars, line: this.line, column: this.column };
   }
@@ -162,6 +170,25 @@ export class Scanner {
     this.chars++;
     this.column++;
   }
+
+  /** Skips to the next line break or the end (a comment's text). */
+  private skipToBreak(): void {
+    this.skipRun(COMMENT_RUN);
+  }
+
+  /** Skips the run `pattern` matches here; returns its start, or -1 when nothing matched. */
+  private skipRun(pattern: RegExp): number {
+    pattern.lastIndex = this.pos;
+    const match = pattern.exec(this.text);
+    if (match === null) return -1;
+    const start = this.pos;
+    const count = charCount(match[0]);
+    this.pos += match[0].length;
+    this.chars += count;
+    this.column += count;
+    return start;
+  }
+
   private skipN(n: number): void {
     for (let i = 0; i < n; i++) this.skip();
   }
@@ -213,8 +240,8 @@ export class Scanner {
   skipToken(): void {
     this.tokensParsed++;
     this.head++;
-    if (this.head > 64 && this.head * 2 > this.tokens.length) {
-      this.tokens.splice(0, this.head);
+    if (this.head === this.tokens.length) {
+      this.tokens.length = 0;
       this.head = 0;
     }
   }
@@ -232,9 +259,11 @@ export class Scanner {
   }
 
   private needMoreTokens(): boolean {
-    if (this.queued() === 0) return true;
+    if (this.head === this.tokens.length) return true;
     this.staleSimpleKeys();
-    for (const key of this.simpleKeys) {
+    const keys = this.simpleKeys;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as SimpleKey;
       if (key.possible && key.tokenNumber === this.tokensParsed) return true;
     }
     return false;
@@ -249,7 +278,9 @@ export class Scanner {
   }
 
   private staleSimpleKeys(): void {
-    for (const key of this.simpleKeys) {
+    const keys = this.simpleKeys;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as SimpleKey;
       if (key.possible && (key.mark.line < this.line || key.mark.chars + 1024 < this.chars)) {
         if (key.required) throw syntaxError('while scanning a simple key', key.mark, "could not find expected ':'", this.mark());
         key.possible = false;
@@ -349,7 +380,7 @@ export class Scanner {
     if (c === 62 && this.flowLevel === 0) return this.fetchBlockScalar(false);
     if (c === 39) return this.fetchFlowScalar(true);
     if (c === 34) return this.fetchFlowScalar(false);
-    const indicator = '-?:,[]{}#&*!|>\'"%@`'.includes(String.fromCharCode(c));
+    const indicator = c < 128 && INDICATORS[c] === 1;
     if (
       !(this.isBlankZ() || indicator) ||
       (c === 45 && !this.isBlank(1)) ||
@@ -361,17 +392,27 @@ export class Scanner {
   }
 
   private scanToNextToken(): void {
+    const text = this.text;
     for (;;) {
-      if (this.column === 0 && this.code() === 0xfeff) this.skip();
+      if (this.column === 0 && text.charCodeAt(this.pos) === 0xfeff) this.skip();
       for (;;) {
-        const c = this.code();
-        if (this.pos < this.length && (c === 32 || (c === 9 && (this.flowLevel > 0 || !this.simpleKeyAllowed)))) this.skip();
+        const c = text.charCodeAt(this.pos);
+        if (c === 32) this.skipRun(SPACE_RUN);
+        else if (c === 9 && (this.flowLevel > 0 || !this.simpleKeyAllowed)) this.skip();
         else break;
       }
-      if (this.code() === 35 && this.pos < this.length) {
-        while (this.pos < this.length && !this.isBreak()) this.skip();
+      let c = text.charCodeAt(this.pos);
+      if (c === 35) {
+        this.skipToBreak();
+        c = text.charCodeAt(this.pos);
       }
-      if (this.pos < this.length && this.isBreak()) {
+      if (c === 10) {
+        this.pos++;
+        this.chars++;
+        this.column = 0;
+        this.line++;
+        if (this.flowLevel === 0) this.simpleKeyAllowed = true;
+      } else if (this.pos < this.length && isBreakCode(c)) {
         this.skipLine();
         if (this.flowLevel === 0) this.simpleKeyAllowed = true;
       } else break;
@@ -532,7 +573,7 @@ export class Scanner {
       throw syntaxError('while scanning a directive', start, 'found unknown directive name', this.mark());
     }
     while (this.isBlank()) this.skip();
-    if (this.code() === 35 && !this.isZ()) while (!this.isZ() && !this.isBreak()) this.skip();
+    if (this.code() === 35) this.skipToBreak();
     if (!this.isZ() && !this.isBreak()) throw syntaxError('while scanning a directive', start, 'did not find expected comment or line break', this.mark());
     this.skipLine();
     return token;
@@ -694,7 +735,7 @@ export class Scanner {
       }
     }
     while (this.isBlank()) this.skip();
-    if (this.code() === 35 && !this.isZ()) while (!this.isZ() && !this.isBreak()) this.skip();
+    if (this.code() === 35) this.skipToBreak();
     if (!this.isZ() && !this.isBreak()) throw syntaxError(context, start, 'did not find expected comment or line break', this.mark());
     if (this.isBreak()) this.skipLine();
     let end = this.mark();
@@ -827,7 +868,9 @@ export class Scanner {
             this.skipN(codeLength);
           }
         } else {
-          value += this.read();
+          const from = this.skipRun(single ? SINGLE_RUN : DOUBLE_RUN);
+          if (from === -1) value += this.read();
+          else value += this.text.slice(from, this.pos);
         }
       }
       if (!this.isZ() && this.code() === quote) break;
@@ -882,17 +925,25 @@ export class Scanner {
         }
       }
       if (this.code() === 35 && !this.isZ()) break;
-      while (!this.isBlankZ()) {
-        const c = this.code();
-        if (flow && c === 58) {
-          const n = this.code(1);
-          if (n === 44 || n === 63 || n === 91 || n === 93 || n === 123 || n === 125) {
+      const text = this.text;
+      for (;;) {
+        if (runStart >= 0) this.skipRun(flow ? PLAIN_RUN_FLOW : PLAIN_RUN_BLOCK);
+        const c = text.charCodeAt(this.pos);
+        if (this.pos >= this.length || c === 32 || c === 9 || c === 10 || c === 13 || c === 0x85 || c === 0x2028 || c === 0x2029) break;
+        if (c === 58) {
+          const n = text.charCodeAt(this.pos + 1);
+          if (flow && (n === 44 || n === 63 || n === 91 || n === 93 || n === 123 || n === 125)) {
             throw syntaxError('while scanning a plain scalar', start, "found unexpected ':'", this.mark());
           }
-        }
-        if ((c === 58 && this.isBlankZAt(1)) || (flow && (c === 44 || c === 91 || c === 93 || c === 123 || c === 125))) break;
+          if (this.isBlankZ(1)) break;
+        } else if (flow && (c === 44 || c === 91 || c === 93 || c === 123 || c === 125)) break;
         if (runStart >= 0) {
-          this.skip();
+          if (c >= 0xd800 && c <= 0xdbff) this.skip();
+          else {
+            this.pos++;
+            this.chars++;
+            this.column++;
+          }
           continue;
         }
         if (leadingBlanks || whitespaces !== '') {
