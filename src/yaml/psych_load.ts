@@ -2,7 +2,7 @@ import { PsychError, disallowedClass, rubyError } from './psych_error.ts';
 import { CORE_TAG_PREFIX, buildFirstDocument } from './psych_tree.ts';
 import type { AliasNode, CollectionNode, ScalarNode, YamlNode } from './psych_tree.ts';
 import { isRubyEncodingName } from './ruby_encodings.ts';
-import { rubyFloatOf, rubyFloatToS, tokenize } from './scalar_scanner.ts';
+import { RubyFloat, rubyFloatOf, rubyFloatToS, tokenize } from './scalar_scanner.ts';
 import type { ClassLoader, RubyScalar } from './scalar_scanner.ts';
 
 // Loads the first YAML document the way Ruby's Psych 4 does: our port of libyaml scans and parses
@@ -15,6 +15,8 @@ export interface PsychLoadOptions {
   aliases: boolean;
   /** Class names Psych::ClassLoader::Restricted lets through (Symbol, Date, ...). */
   permittedClasses: readonly string[];
+  /** Floats as RubyFloat objects rather than numbers, for printing them as Ruby does. */
+  rubyFloats?: boolean;
 }
 
 /** Merges copy keys, so nested `<<: [*a, *a, ...]` could make a small file cost a lot of work. */
@@ -63,11 +65,13 @@ class ToRuby implements ClassLoader {
   private readonly anchors = new Map<string, Anchored>();
   private readonly permitted: ReadonlySet<string>;
   private readonly aliases: boolean;
+  private readonly rubyFloats: boolean;
   private mergedKeys = 0;
 
   constructor(options: PsychLoadOptions) {
     this.permitted = new Set(options.permittedClasses);
     this.aliases = options.aliases;
+    this.rubyFloats = options.rubyFloats === true;
   }
 
   permits(className: string): boolean {
@@ -83,8 +87,10 @@ class ToRuby implements ClassLoader {
       switch (node.kind) {
         case 'scalar': {
           const scalar = this.deserialize(node);
-          if (node.anchor === undefined) return scalarValue(scalar);
+          const float = this.rubyFloats && scalar.type === 'float';
+          if (node.anchor === undefined) return float ? new RubyFloat(scalar.value) : scalarValue(scalar);
           const key = scalarKey(scalar);
+          if (float) key.value = new RubyFloat(scalar.value);
           this.anchors.set(node.anchor, { value: key.value, key });
           return key.value;
         }

@@ -18,9 +18,9 @@ const SECRET_OPTIONS = { aliases: false, permittedClasses: ['Symbol'] } as const
  *
  * In `value`, keys are Ruby's `to_s` of the key: `:password` becomes "password" (GitLab
  * symbolizes keys anyway), `1` becomes "1". `!!binary` values are Buffers and integers beyond
- * 2^53 are bigints. Never throws.
+ * 2^53 are bigints; with `rubyFloats`, floats are RubyFloat objects. Never throws.
  */
-export function checkSecretYaml(bytes: Uint8Array): SecretYamlCheck {
+export function checkSecretYaml(bytes: Uint8Array, options: { rubyFloats?: boolean } = {}): SecretYamlCheck {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
@@ -30,7 +30,7 @@ export function checkSecretYaml(bytes: Uint8Array): SecretYamlCheck {
   }
   let value: unknown;
   try {
-    value = psychLoad(text, SECRET_OPTIONS);
+    value = psychLoad(text, options.rubyFloats ? { ...SECRET_OPTIONS, rubyFloats: true } : SECRET_OPTIONS);
   } catch (error) {
     const hint = whereHint(error, text);
     return hint === undefined ? { kind: 'invalid', reason: describe(error, text) } : { kind: 'invalid', reason: describe(error, text), hint };
