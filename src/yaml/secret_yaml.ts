@@ -73,8 +73,8 @@ const SHOWABLE_KEY = /^([ \t]*(?:- )?)([A-Za-z0-9_.-]{1,64})[ \t]*:(?=[ \t]|$)/;
  * line's key when it is a plain word, and never any value.
  */
 function whereHint(error: unknown, text: string): string | undefined {
-  if (!(error instanceof PsychError) || error.offset === undefined) return undefined;
-  if (error.kind !== 'syntax') return `the value GitLab cannot load is at line ${lineAndColumn(text, error.offset).line}`;
+  // Psych's other messages (a disallowed class, an alias) name what to look for: the reason is enough.
+  if (!(error instanceof PsychError) || error.offset === undefined || error.kind !== 'syntax') return undefined;
   const where = error.problemMark ?? lineAndColumn(text, error.offset);
   const lines = text.split(/\r\n|\r|\n|\u0085|\u2028|\u2029/);
   const key = SHOWABLE_KEY.exec(lines[where.line - 1] ?? '');

@@ -69,7 +69,7 @@ test('write: a class Psych refuses has no invented line number in GitLab’s lin
   const result = await runCli([...rootArgs(tree), 'smtp', 'write'], { input: 'a: 1\nexpires: 2024-01-01\n' });
   assert.notEqual(result.exitCode, 0);
   assert.ok(result.stdout.includes('WARNING: Content was not a valid SMTP secret yml file. Tried to load unspecified class: Date\n'), result.stdout);
-  assert.match(result.stderr, /^hint: the value GitLab cannot load is at line 2$/m);
+  assert.doesNotMatch(result.stdout, /line 2/);
 });
 
 test('write: a byte order mark saves as GitLab would, with a hint that GitLab sees only the first key', async (t) => {
