@@ -1,4 +1,4 @@
-import { Scanner, Style, T, syntaxError } from './libyaml_scanner.ts';
+import { Scanner, Style, T, endOf, syntaxError } from './libyaml_scanner.ts';
 import type { Mark, Token } from './libyaml_scanner.ts';
 
 // libyaml 0.2.5's parser (parser.c) as a pull parser: the same states, the same events, the same
@@ -338,7 +338,7 @@ export class Parser {
     }
     const token = this.peek();
     if (token.type === T.BlockEntry) {
-      const mark = token.end;
+      const mark = endOf(token);
       this.skip();
       const next = this.peek();
       if (next.type !== T.BlockEntry && next.type !== T.BlockEnd) {
@@ -360,7 +360,7 @@ export class Parser {
   private indentlessSequenceEntry(): ParserEvent {
     const token = this.peek();
     if (token.type === T.BlockEntry) {
-      const mark = token.end;
+      const mark = endOf(token);
       this.skip();
       const next = this.peek();
       if (next.type !== T.BlockEntry && next.type !== T.Key && next.type !== T.Value && next.type !== T.BlockEnd) {
@@ -381,7 +381,7 @@ export class Parser {
     }
     const token = this.peek();
     if (token.type === T.Key) {
-      const mark = token.end;
+      const mark = endOf(token);
       this.skip();
       const next = this.peek();
       if (next.type !== T.Key && next.type !== T.Value && next.type !== T.BlockEnd) {
@@ -403,7 +403,7 @@ export class Parser {
   private blockMappingValue(): ParserEvent {
     const token = this.peek();
     if (token.type === T.Value) {
-      const mark = token.end;
+      const mark = endOf(token);
       this.skip();
       const next = this.peek();
       if (next.type !== T.Key && next.type !== T.Value && next.type !== T.BlockEnd) {
@@ -454,7 +454,7 @@ export class Parser {
       this.states.push(S.FlowSequenceEntryMappingValue);
       return this.node(false, false);
     }
-    const mark = token.end;
+    const mark = endOf(token);
     this.skip();
     this.state = S.FlowSequenceEntryMappingValue;
     return this.emptyScalar(mark);

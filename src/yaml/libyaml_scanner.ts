@@ -51,7 +51,8 @@ export const enum Style {
 export interface Token {
   type: T;
   start: Mark;
-  end: Mark;
+  /** Only where it is not one character past `start` (a key found after the fact is empty); see endOf. */
+  end?: Mark;
   /** Scalar text, anchor or alias name, tag suffix, %TAG prefix. */
   value?: string;
   /** Tag handle, %TAG handle. */
@@ -69,6 +70,13 @@ interface SimpleKey {
 }
 
 /** A libyaml error as Psych reports it: `<problem> <context> at line L column C` (context mark). */
+/** Where a token ends: one character past its start unless the scanner said otherwise. */
+export function endOf(token: Token): Mark {
+  if (token.end !== undefined) return token.end;
+  const start = token.start;
+  return { index: start.index + 1, chars: start.chars + 1, line: start.line, column: start.column + 1 };
+}
+
 export function syntaxError(context: string | undefined, contextMark: Mark | undefined, problem: string, problemMark: Mark): PsychError {
   const reason = context === undefined ? problem : `${problem} ${context}`;
   const error = new PsychError('syntax', reason, problemMark.index);
@@ -323,7 +331,7 @@ export class Scanner {
     if (this.indent < column) {
       this.indents.push(this.indent);
       this.indent = column;
-      const token: Token = { type, start: mark, end: mark };
+      const token: Token = { type, start: mark };
       if (number === -1) this.enqueue(token);
       else this.insertToken(number, token);
     }
@@ -333,7 +341,7 @@ export class Scanner {
     if (this.flowLevel > 0) return;
     while (this.indent > column) {
       const mark = this.mark();
-      this.enqueue({ type: T.BlockEnd, start: mark, end: mark });
+      this.enqueue({ type: T.BlockEnd, start: mark });
       this.indent = this.indents.pop() as number;
     }
   }
@@ -345,7 +353,7 @@ export class Scanner {
       this.simpleKeyAllowed = true;
       this.streamStartProduced = true;
       const mark = this.mark();
-      this.enqueue({ type: T.StreamStart, start: mark, end: mark });
+      this.enqueue({ type: T.StreamStart, start: mark });
       return;
     }
     this.scanToNextToken();
@@ -428,7 +436,7 @@ export class Scanner {
     this.removeSimpleKey();
     this.simpleKeyAllowed = false;
     const mark = this.mark();
-    this.enqueue({ type: T.StreamEnd, start: mark, end: mark });
+    this.enqueue({ type: T.StreamEnd, start: mark });
     this.streamEndProduced = true;
   }
 
@@ -445,7 +453,7 @@ export class Scanner {
     this.simpleKeyAllowed = false;
     const start = this.mark();
     this.skipN(3);
-    this.enqueue({ type, start, end: this.mark() });
+    this.enqueue({ type, start });
   }
 
   private fetchFlowCollectionStart(type: T): void {
@@ -454,7 +462,7 @@ export class Scanner {
     this.simpleKeyAllowed = true;
     const start = this.mark();
     this.skip();
-    this.enqueue({ type, start, end: this.mark() });
+    this.enqueue({ type, start });
   }
 
   private fetchFlowCollectionEnd(type: T): void {
@@ -463,7 +471,7 @@ export class Scanner {
     this.simpleKeyAllowed = false;
     const start = this.mark();
     this.skip();
-    this.enqueue({ type, start, end: this.mark() });
+    this.enqueue({ type, start });
   }
 
   private fetchFlowEntry(): void {
@@ -471,7 +479,7 @@ export class Scanner {
     this.simpleKeyAllowed = true;
     const start = this.mark();
     this.skip();
-    this.enqueue({ type: T.FlowEntry, start, end: this.mark() });
+    this.enqueue({ type: T.FlowEntry, start });
   }
 
   private fetchBlockEntry(): void {
@@ -483,7 +491,7 @@ export class Scanner {
     this.simpleKeyAllowed = true;
     const start = this.mark();
     this.skip();
-    this.enqueue({ type: T.BlockEntry, start, end: this.mark() });
+    this.enqueue({ type: T.BlockEntry, start });
   }
 
   private fetchKey(): void {
@@ -495,7 +503,7 @@ export class Scanner {
     this.simpleKeyAllowed = this.flowLevel === 0;
     const start = this.mark();
     this.skip();
-    this.enqueue({ type: T.Key, start, end: this.mark() });
+    this.enqueue({ type: T.Key, start });
   }
 
   private fetchValue(): void {
@@ -514,7 +522,7 @@ export class Scanner {
     }
     const start = this.mark();
     this.skip();
-    this.enqueue({ type: T.Value, start, end: this.mark() });
+    this.enqueue({ type: T.Value, start });
   }
 
   private fetchAnchor(type: T): void {
@@ -560,7 +568,7 @@ export class Scanner {
       if (this.code() !== 46) throw syntaxError('while scanning a %YAML directive', start, "did not find expected digit or '.' character", this.mark());
       this.skip();
       const minor = this.scanVersionNumber(start);
-      token = { type: T.VersionDirective, start, end: this.mark(), major, minor };
+      token = { type: T.VersionDirective, start, major, minor };
     } else if (name === 'TAG') {
       while (this.isBlank()) this.skip();
       const handle = this.scanTagHandle(true, start);
@@ -568,7 +576,7 @@ export class Scanner {
       while (this.isBlank()) this.skip();
       const prefix = this.scanTagUri(true, true, undefined, start);
       if (!this.isBlankZ()) throw syntaxError('while scanning a %TAG directive', start, 'did not find expected whitespace or line break', this.mark());
-      token = { type: T.TagDirective, start, end: this.mark(), handle, value: prefix };
+      token = { type: T.TagDirective, start, handle, value: prefix };
     } else {
       throw syntaxError('while scanning a directive', start, 'found unknown directive name', this.mark());
     }
@@ -606,7 +614,6 @@ export class Scanner {
     this.skip();
     let name = '';
     while (!this.isZ() && isAlphaCode(this.code())) name += this.read();
-    const end = this.mark();
     const c = this.code();
     if (name === '' || !(this.isBlankZ() || c === 63 || c === 58 || c === 44 || c === 93 || c === 125 || c === 37 || c === 64 || c === 96)) {
       throw syntaxError(
@@ -616,7 +623,7 @@ export class Scanner {
         this.mark(),
       );
     }
-    return { type, start, end, value: name };
+    return { type, start, value: name };
   }
 
   private scanTag(): Token {
@@ -647,7 +654,7 @@ export class Scanner {
         throw syntaxError('while scanning a tag', start, 'did not find expected whitespace or line break', this.mark());
       }
     }
-    return { type: T.Tag, start, end: this.mark(), handle, value: suffix };
+    return { type: T.Tag, start, handle, value: suffix };
   }
 
   private scanTagHandle(directive: boolean, start: Mark): string {
@@ -738,7 +745,6 @@ export class Scanner {
     if (this.code() === 35) this.skipToBreak();
     if (!this.isZ() && !this.isBreak()) throw syntaxError(context, start, 'did not find expected comment or line break', this.mark());
     if (this.isBreak()) this.skipLine();
-    let end = this.mark();
     let indent = 0;
     if (increment) indent = this.indent >= 0 ? this.indent + increment : increment;
     let value = '';
@@ -748,7 +754,6 @@ export class Scanner {
     let trailingBlank = false;
     const breaks = (): void => {
       let maxIndent = 0;
-      end = this.mark();
       for (;;) {
         while ((indent === 0 || this.column < indent) && this.code() === 32 && !this.isZ()) this.skip();
         if (this.column > maxIndent) maxIndent = this.column;
@@ -757,7 +762,6 @@ export class Scanner {
         }
         if (this.isZ() || !this.isBreak()) break;
         trailingBreaks += this.readLine();
-        end = this.mark();
       }
       if (indent === 0) {
         indent = maxIndent;
@@ -789,7 +793,7 @@ export class Scanner {
     }
     if (chomping !== -1) value += leadingBreak;
     if (chomping === 1) value += trailingBreaks;
-    return { type: T.Scalar, start, end, value, style: literal ? Style.Literal : Style.Folded };
+    return { type: T.Scalar, start, value, style: literal ? Style.Literal : Style.Folded };
   }
 
   private scanFlowScalar(single: boolean): Token {
@@ -900,12 +904,11 @@ export class Scanner {
       }
     }
     this.skip();
-    return { type: T.Scalar, start, end: this.mark(), value, style: single ? Style.Single : Style.Double };
+    return { type: T.Scalar, start, value, style: single ? Style.Single : Style.Double };
   }
 
   private scanPlainScalar(): Token {
     const start = this.mark();
-    let end = this.mark();
     let value = '';
     let leadingBreak = '';
     let trailingBreaks = '';
@@ -966,7 +969,6 @@ export class Scanner {
       }
       if (runStart >= 0) {
         value += this.text.slice(runStart, this.pos);
-        end = this.mark();
         runStart = -1;
       }
       if (!(this.isBlank() || this.isBreak()) || this.isZ()) break;
@@ -988,6 +990,6 @@ export class Scanner {
       if (!flow && this.column < indent) break;
     }
     if (leadingBlanks) this.simpleKeyAllowed = true;
-    return { type: T.Scalar, start, end, value, style: Style.Plain };
+    return { type: T.Scalar, start, value, style: Style.Plain };
   }
 }
