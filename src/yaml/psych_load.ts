@@ -1,4 +1,4 @@
-import { PsychError, disallowedClass, rubyError } from './psych_error.ts';
+import { PsychError, disallowedClass, lineAndColumn, rubyError } from './psych_error.ts';
 import { CORE_TAG_PREFIX, buildFirstDocument } from './psych_tree.ts';
 import type { AliasNode, CollectionNode, ScalarNode, YamlNode } from './psych_tree.ts';
 import { isRubyEncodingName } from './ruby_encodings.ts';
@@ -45,7 +45,12 @@ const NON_PRINTABLE =
 
 function checkCharacters(text: string): void {
   const match = NON_PRINTABLE.exec(text);
-  if (match) throw new PsychError('syntax', 'control characters are not allowed', match.index);
+  if (!match) return;
+  const error = new PsychError('syntax', 'control characters are not allowed', match.index);
+  // A reader error leaves libyaml's context mark unset: Psych prints line 1 column 1.
+  error.mark = { line: 1, column: 1 };
+  error.problemMark = lineAndColumn(text, match.index);
+  throw error;
 }
 
 interface Anchored {

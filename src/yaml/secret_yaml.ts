@@ -26,7 +26,13 @@ export function checkSecretYaml(bytes: Uint8Array, options: { rubyFloats?: boole
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     const badByte = findInvalidUtf8(bytes) ?? { offset: 0, reason: 'invalid UTF-8' };
-    return { kind: 'invalid', reason: syntaxReason(badByte.reason, byteLocation(bytes, badByte.offset)) };
+    // A reader error leaves libyaml's context mark unset: Psych prints line 1 column 1.
+    const where = byteLocation(bytes, badByte.offset);
+    return {
+      kind: 'invalid',
+      reason: syntaxReason(badByte.reason, { line: 1, column: 1 }),
+      hint: `libyaml stopped at line ${where.line} column ${where.column}`,
+    };
   }
   let value: unknown;
   try {

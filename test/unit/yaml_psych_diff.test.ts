@@ -151,6 +151,7 @@ const HARD_CASES = [
   'a: >\n  x\n\ty\n',
   'a: "x\n---\ny"\n',
   `${'k'.repeat(1030)}: 1\n`,
+  'a: 1\nb: \u0001\n',
 ];
 
 function stripClass(error: string | undefined): string {

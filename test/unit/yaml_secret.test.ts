@@ -108,18 +108,20 @@ test('only the first of several documents counts', () => {
   assert.deepEqual(check('--- x\n---\na: 1\n'), { kind: 'not-mapping' });
 });
 
-test('bytes that are not UTF-8 are invalid, with the line of the bad byte', () => {
-  assert.equal(reason(Buffer.from([0x61, 0x3a, 0x20, 0xff, 0x0a])), '(<unknown>): invalid leading UTF-8 octet at line 1 column 4');
-  assert.equal(
-    reason(Buffer.concat([Buffer.from('a: 1\nb: '), Buffer.from([0xc3])])),
-    '(<unknown>): incomplete UTF-8 octet sequence at line 2 column 4',
-  );
+test('bytes that are not UTF-8 are invalid: Psych says line 1 column 1, the hint has the bad byte\'s place', () => {
+  assert.equal(reason(Buffer.from([0x61, 0x3a, 0x20, 0xff, 0x0a])), '(<unknown>): invalid leading UTF-8 octet at line 1 column 1');
+  const truncated = check(Buffer.concat([Buffer.from('a: 1\nb: '), Buffer.from([0xc3])]));
+  assert.deepEqual(truncated, {
+    kind: 'invalid',
+    reason: '(<unknown>): incomplete UTF-8 octet sequence at line 1 column 1',
+    hint: 'libyaml stopped at line 2 column 4',
+  });
   assert.match(reason(Buffer.from([0x61, 0x3a, 0x20, 0xed, 0xa0, 0x80])), /invalid Unicode character/);
 });
 
-test('control characters are invalid anywhere', () => {
-  assert.equal(reason('a: \u0001\n'), '(<unknown>): control characters are not allowed at line 1 column 4');
-  assert.match(reason('a: 1\n---\n\u007f\n'), /control characters are not allowed at line 3/);
+test('control characters are invalid anywhere (checked against Ruby: line 1 column 1)', () => {
+  assert.equal(reason('a: \u0001\n'), '(<unknown>): control characters are not allowed at line 1 column 1');
+  assert.equal(reason('a: 1\n---\n\u007f\n'), '(<unknown>): control characters are not allowed at line 1 column 1');
 });
 
 test('a byte order mark at the start is skipped but counts as a column', () => {
@@ -211,4 +213,17 @@ test('garbage never throws', () => {
     const result = check(text);
     assert.ok(['mapping', 'not-mapping', 'invalid'].includes(result.kind));
   }
+});
+
+test('reader errors read as Psych prints them (line 1 column 1), with the real place in the hint', () => {
+  assert.deepEqual(check(Buffer.from([0x61, 0x3a, 0x20, 0x31, 0x0a, 0x62, 0x3a, 0x20, 0xff, 0x0a])), {
+    kind: 'invalid',
+    reason: '(<unknown>): invalid leading UTF-8 octet at line 1 column 1',
+    hint: 'libyaml stopped at line 2 column 4',
+  });
+  assert.deepEqual(check('a: 1\nb: \u0001\n'), {
+    kind: 'invalid',
+    reason: '(<unknown>): control characters are not allowed at line 1 column 1',
+    hint: 'libyaml stopped at line 2 column 4 (key "b")',
+  });
 });
