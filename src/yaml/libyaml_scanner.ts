@@ -126,6 +126,8 @@ const URI_CHARS = new Set([...";/?:@&=+$,.!~*'()[]%"].map((ch) => ch.charCodeAt(
 export class Scanner {
   private readonly text: string;
   private readonly length: number;
+  /** Whether any character takes two UTF-16 units (then a column is not a unit). */
+  private readonly astral: boolean;
   private pos = 0;
   private chars = 0;
   private line = 0;
@@ -146,6 +148,7 @@ export class Scanner {
   constructor(text: string) {
     this.text = `${text}\0`;
     this.length = text.length;
+    this.astral = SURROGATE.test(text);
   }
 
   // ---- reading -------------------------------------------------------------------------------
@@ -186,12 +189,12 @@ export class Scanner {
 
   /** Skips the run `pattern` matches here; returns its start, or -1 when nothing matched. */
   private skipRun(pattern: RegExp): number {
-    pattern.lastIndex = this.pos;
-    const match = pattern.exec(this.text);
-    if (match === null) return -1;
     const start = this.pos;
-    const count = charCount(match[0]);
-    this.pos += match[0].length;
+    pattern.lastIndex = start;
+    if (!pattern.test(this.text)) return -1;
+    const end = pattern.lastIndex;
+    const count = this.astral ? charCount(this.text.slice(start, end)) : end - start;
+    this.pos = end;
     this.chars += count;
     this.column += count;
     return start;
