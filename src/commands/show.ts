@@ -15,7 +15,7 @@ export async function show(context: CommandContext, options: ShowOptions = {}): 
   const { stdout } = context.io;
   if (options.json) {
     const { parseSettings, toJson } = await import('./parsed.ts');
-    stdout.write(`${toJson(parseSettings(target.path, result?.plaintext ?? null), 2)}\n`);
+    stdout.write(`${toJson(parseSettings(target.path, result?.plaintext ?? null, { rubyFloats: true }), 2)}\n`);
     return;
   }
   if (!result || isBlankBytes(result.pieces)) {

@@ -18,6 +18,8 @@ export function checkContent(namespace: Namespace, bytes: Buffer, io: Io): Conte
   const check = checkSecretYaml(bytes);
   const warning = `WARNING: Content was not a valid ${namespace.displayName} secret yml file.`;
   if (check.kind === 'not-mapping') io.stdout.write(`${warning} Did not include any key-value pairs\n`);
+  // Our own help (where libyaml stopped, a byte order mark hiding keys) goes on stderr, apart from GitLab's line.
+  if (check.kind !== 'not-mapping' && check.hint !== undefined) io.stderr.write(`hint: ${check.hint}\n`);
   if (check.kind === 'invalid') {
     io.stdout.write(`${warning} ${check.reason}\n`);
     return { ok: false, problem: 'The content is not valid YAML, so GitLab could not load it' };

@@ -49,7 +49,9 @@ export function loadConfigYaml(text: string): unknown {
 function toYamlSyntaxError(error: unknown, text: string): YamlSyntaxError {
   if (error instanceof PsychError) {
     if (error.offset === undefined) return new YamlSyntaxError(error.reason);
-    const { line, column } = lineAndColumn(text, error.offset);
+    // Psych's own mark is libyaml's context mark (often the start of the enclosing mapping); for a
+    // configuration file the line where libyaml found the problem is the useful one.
+    const { line, column } = error.problemMark ?? lineAndColumn(text, error.offset);
     return new YamlSyntaxError(error.reason, line, column);
   }
   if (error instanceof RangeError) return new YamlSyntaxError('the document is too complex to load');

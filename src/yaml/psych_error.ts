@@ -9,6 +9,10 @@ export class PsychError extends Error {
   readonly kind: PsychErrorKind;
   readonly reason: string;
   offset: number | undefined;
+  /** For syntax errors: libyaml's context mark as Psych prints it (1-based line and column). */
+  mark: { line: number; column: number } | undefined;
+  /** For syntax errors: where libyaml found the problem (1-based), for our own hints. */
+  problemMark: { line: number; column: number } | undefined;
 
   constructor(kind: PsychErrorKind, reason: string, offset?: number) {
     super(reason);

@@ -1,12 +1,12 @@
-import { PsychError, disallowedClass, rubyError } from './psych_error.ts';
+import { PsychError, disallowedClass, lineAndColumn, rubyError } from './psych_error.ts';
 import { CORE_TAG_PREFIX, buildFirstDocument } from './psych_tree.ts';
 import type { AliasNode, CollectionNode, ScalarNode, YamlNode } from './psych_tree.ts';
 import { isRubyEncodingName } from './ruby_encodings.ts';
-import { rubyFloatOf, rubyFloatToS, tokenize } from './scalar_scanner.ts';
+import { RubyFloat, rubyFloatOf, rubyFloatToS, tokenize } from './scalar_scanner.ts';
 import type { ClassLoader, RubyScalar } from './scalar_scanner.ts';
 
-// Loads the first YAML document the way Ruby's Psych 4 does: js-yaml 5 only scans and parses
-// (parseEvents); the tree and its conversion to values follow Psych's TreeBuilder and
+// Loads the first YAML document the way Ruby's Psych 4 does: our port of libyaml scans and parses
+// (libyaml_scanner.ts, libyaml_parser.ts); the tree and its conversion to values follow Psych's TreeBuilder and
 // Visitors::ToRuby (psych 4.0.4, lib/psych/visitors/to_ruby.rb) so that YAML 1.1 scalars, tags,
 // merge keys, duplicate keys and class restrictions behave as in Ruby.
 
@@ -15,6 +15,8 @@ export interface PsychLoadOptions {
   aliases: boolean;
   /** Class names Psych::ClassLoader::Restricted lets through (Symbol, Date, ...). */
   permittedClasses: readonly string[];
+  /** Floats as RubyFloat objects rather than numbers, for printing them as Ruby does. */
+  rubyFloats?: boolean;
 }
 
 /** Merges copy keys, so nested `<<: [*a, *a, ...]` could make a small file cost a lot of work. */
@@ -31,22 +33,10 @@ const STR_TAG = `${CORE_TAG_PREFIX}str`;
  * or throws PsychError. Mappings become plain objects whose keys are Ruby's `to_s` of the key.
  */
 export function psychLoad(text: string, options: PsychLoadOptions): unknown {
-  const source = normalizeBreaks(text);
-  checkCharacters(source);
-  const root = buildFirstDocument(source);
+  checkCharacters(text);
+  const root = buildFirstDocument(text);
   if (root === undefined) return null;
   return new ToRuby(options).accept(root);
-}
-
-// libyaml (YAML 1.1) also breaks lines at NEL, LS and PS; js-yaml (YAML 1.2) does not. libyaml
-// skips a byte order mark at the start of any line, the first one included, but still counts
-// its column: "\uFEFFa: 1\nb: 2" loads as {a: 1}. Both replacements keep every offset.
-function normalizeBreaks(text: string): string {
-  let result = text;
-  // After a \r, a \n would join it into one break: use another \r.
-  if (/[\u0085\u2028\u2029]/.test(text)) result = text.replace(/(\r?)[\u0085\u2028\u2029]/g, (_, cr) => `${cr}${cr ? '\r' : '\n'}`);
-  if (result.includes('\uFEFF')) result = result.replace(/(?<=^|[\n\r])\uFEFF/g, ' ');
-  return result;
 }
 
 // libyaml's reader rejects these anywhere in what it has read, before parsing (reader.c).
@@ -55,7 +45,12 @@ const NON_PRINTABLE =
 
 function checkCharacters(text: string): void {
   const match = NON_PRINTABLE.exec(text);
-  if (match) throw new PsychError('syntax', 'control characters are not allowed', match.index);
+  if (!match) return;
+  const error = new PsychError('syntax', 'control characters are not allowed', match.index);
+  // A reader error leaves libyaml's context mark unset: Psych prints line 1 column 1.
+  error.mark = { line: 1, column: 1 };
+  error.problemMark = lineAndColumn(text, match.index);
+  throw error;
 }
 
 interface Anchored {
@@ -75,11 +70,13 @@ class ToRuby implements ClassLoader {
   private readonly anchors = new Map<string, Anchored>();
   private readonly permitted: ReadonlySet<string>;
   private readonly aliases: boolean;
+  private readonly rubyFloats: boolean;
   private mergedKeys = 0;
 
   constructor(options: PsychLoadOptions) {
     this.permitted = new Set(options.permittedClasses);
     this.aliases = options.aliases;
+    this.rubyFloats = options.rubyFloats === true;
   }
 
   permits(className: string): boolean {
@@ -95,8 +92,10 @@ class ToRuby implements ClassLoader {
       switch (node.kind) {
         case 'scalar': {
           const scalar = this.deserialize(node);
-          if (node.anchor === undefined) return scalarValue(scalar);
+          const float = this.rubyFloats && scalar.type === 'float';
+          if (node.anchor === undefined) return float ? new RubyFloat(scalar.value) : scalarValue(scalar);
           const key = scalarKey(scalar);
+          if (float) key.value = new RubyFloat(scalar.value);
           this.anchors.set(node.anchor, { value: key.value, key });
           return key.value;
         }

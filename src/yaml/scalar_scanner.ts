@@ -236,6 +236,19 @@ function parseTime(text: string): RubyScalar | undefined {
   return { type: 'time', value: date, text };
 }
 
+/**
+ * A Ruby Float kept apart from integers, for output that prints values as Ruby would (`1.0` stays
+ * `1.0`, `1e3` as a !!float is `1000.0`). Only when asked for (PsychLoadOptions.rubyFloats).
+ */
+export class RubyFloat {
+  constructor(readonly value: number) {}
+
+  /** Ruby's Float#to_s: 1.0, 1000.0, 1.0e+20, Infinity, NaN. */
+  toString(): string {
+    return rubyFloatToS(this.value);
+  }
+}
+
 /** Ruby's Float#to_s, used when a float becomes a mapping key. */
 export function rubyFloatToS(value: number): string {
   if (Number.isNaN(value)) return 'NaN';

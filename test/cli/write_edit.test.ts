@@ -129,7 +129,8 @@ test('write refuses stdin that is not UTF-8 and leaves the existing file unchang
 
 for (const [name, input] of [
   ['empty stdin', ''],
-  ['whitespace-only stdin', ' \n\t\n'],
+  // Spaces only: a tab at the start of a line is a syntax error for Psych (checked against Ruby).
+  ['whitespace-only stdin', ' \n  \r\n'],
 ] as const) {
   test(`write refuses ${name} over a file that holds secrets`, async (t) => {
     const tree = newTree(t);
