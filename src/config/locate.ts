@@ -1,6 +1,6 @@
-import { lstatSync, realpathSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, realpathSync, readlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, ExplicitPathMissingError } from '../errors.ts';
 import type { Namespace } from '../namespaces.ts';
 
 export type { LookupOptions } from './paths.ts';
@@ -43,6 +43,9 @@ export function locateTarget(namespace: Namespace, options: LookupOptions, insta
     const explicit = options.config || options.env['GITLAB_CONFIG'];
     const configPath = explicit ? resolve(options.cwd, expandHome(explicit)) : join(rootDir(), 'config', 'gitlab.yml');
     const gitlab = readGitlabSection(configPath, environment, options.env);
+    // A gitlab.yml the admin named (or whose root they named) that is not there is a mistake, not defaults.
+    const source = explicitSource(options, explicit !== undefined && explicit !== '');
+    if (gitlab === null && source) throw new ExplicitPathMissingError(configPath, source);
     sources.gitlabConfig = { path: configPath, found: gitlab !== null };
     path = settingsFilePath(namespace, gitlab ?? {}, rootDir(), () =>
       instance === undefined ? undefined : redisSecretFile(rootDir(), environment, instance, options.env),
@@ -51,9 +54,18 @@ export function locateTarget(namespace: Namespace, options: LookupOptions, insta
   // GITLAB_ENCRYPTED_SETTINGS_KEY_BASE wins over the key file, which is then neither needed nor read.
   const fromEnvironment = keyBasesFromEnvironment(options.env);
   if (!fromEnvironment) sources.secrets = secretsPathOf(options, rootDir);
+  if (!fromEnvironment && options.secrets && !existsSync(sources.secrets)) throw new ExplicitPathMissingError(sources.secrets, '--secrets');
   if (root !== undefined) sources.root = root;
   const keys = fromEnvironment ?? readKeyBases(sources.secrets, environment);
   return { path: resolveLastLink(path), environment, sources, ...keys };
+}
+
+/** Which option or variable named the gitlab.yml to read, if one did. */
+function explicitSource(options: LookupOptions, explicitConfig: boolean): string | undefined {
+  if (explicitConfig) return options.config ? '--config' : 'GITLAB_CONFIG';
+  if (options.gitlabRoot) return '--gitlab-root';
+  if (options.env['GITLAB_ROOT']) return 'GITLAB_ROOT';
+  return undefined;
 }
 
 /** The environment's section of gitlab.yml; null when the file does not exist. */
