@@ -10,9 +10,13 @@ import type { KeyBases } from './secrets.ts';
 import { environmentOf, expandHome, rootOf, secretsPathOf } from './paths.ts';
 import type { LookupOptions } from './paths.ts';
 import { dig, isMap, readYamlFile } from './yaml_file.ts';
+import { isTrustedLink } from '../fs/trusted_path.ts';
 
 export interface Target extends KeyBases {
-  /** The encrypted file, absolute, symlink of its last component resolved. */
+  /**
+   * The encrypted file, absolute, symlink of its last component resolved (unless, running as root, the
+   * link belongs to another user and leads somewhere that user could not write: then the link itself).
+   */
   path: string;
   environment: string;
   /** Where each piece came from, for `doctor`. */
@@ -108,6 +112,9 @@ function resolveLastLink(path: string): string {
   } catch {
     return path;
   }
+  // Running as root, a link another user planted is kept as the link: reads follow it, but a write
+  // through it is refused naming it (src/fs/trusted_path.ts), instead of silently writing its target.
+  if (!isTrustedLink(path)) return path;
   try {
     return realpathSync(path);
   } catch {

@@ -125,6 +125,7 @@ export class EncryptedFile {
     try {
       return await writeFileAtomic(this.contentPath, Buffer.from(body, 'latin1'));
     } catch (error) {
+      if (error instanceof GitlabSecretsError) throw error; // a refused symlink, a swapped directory
       throw new FileAccessError(`Cannot write ${this.contentPath}: ${describeIoError(error)}. The old file is intact.`);
     }
   }
