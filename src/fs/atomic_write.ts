@@ -1,9 +1,10 @@
-import { constants, promises as fs } from 'node:fs';
+import { constants, lstatSync, promises as fs, readdirSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname } from 'node:path';
 import { PathSwappedError } from '../errors.ts';
 import { removeOnExit } from './cleanup.ts';
 import { openDirectory, resolveForWrite } from './trusted_path.ts';
+import type { OpenDirectory } from './trusted_path.ts';
 
 export interface AtomicWriteResult {
   /** The file that was replaced or created (a symlink's target, not the link). */
@@ -40,6 +41,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array): Promise<A
   const name = basename(target);
   const dir = openDirectory(dirname(target));
   try {
+    sweepStaleTemporaryFiles(dir);
     const existing = await lstatOrNull(dir.entry(name));
     if (existing?.isSymbolicLink()) throw new PathSwappedError(target);
     const result: AtomicWriteResult = { path: target, created: existing === null };
@@ -80,6 +82,43 @@ export async function writeFileAtomic(path: string, data: Uint8Array): Promise<A
     return result;
   } finally {
     dir.close();
+  }
+}
+
+/**
+ * Remove the temporary files that writers killed with SIGKILL left in this directory: named
+ * `.<file>.<pid>.<hex>.tmp` with a pid that no longer runs, regular files (a symlink is never followed nor
+ * removed), owned by us or by the directory's owner (root's temporary files in git's directory are given
+ * to git; git could remove them itself). Works through the directory's descriptor. Never fails.
+ */
+function sweepStaleTemporaryFiles(dir: OpenDirectory): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir.entry('.'));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = temporaryNamePid(name);
+    if (pid === undefined || pid === process.pid || !isProcessGone(pid)) continue;
+    try {
+      const stat = lstatSync(dir.entry(name));
+      if (!stat.isFile() || (stat.uid !== process.geteuid?.() && stat.uid !== dir.stat.uid)) continue;
+      unlinkSync(dir.entry(name));
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+}
+
+/** True when no process has this pid (ESRCH); one we may not signal (EPERM) is alive. */
+function isProcessGone(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 
