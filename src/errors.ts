@@ -238,3 +238,17 @@ export class PathSwappedError extends GitlabSecretsError {
     super(`${path} was replaced while it was being used (a symlink or another directory was put there): nothing changed.`, EXIT.IO);
   }
 }
+
+/**
+ * Running as root, the file's path comes from a configuration file another user owns (a source install's
+ * gitlab.yml belongs to git) and leads where that user could not write: they would be choosing root's write.
+ */
+export class UntrustedPathError extends GitlabSecretsError {
+  constructor(path: string, owner: string, source: string) {
+    super(
+      `Refusing to write ${path}: the path comes from ${source}, which belongs to ${owner}, who cannot write there itself. ` +
+        'Point it into a directory that user owns, or make root own the configuration file.',
+      EXIT.IO,
+    );
+  }
+}

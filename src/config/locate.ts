@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, realpathSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, realpathSync, readlinkSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError, ExplicitPathMissingError } from '../errors.ts';
 import type { Namespace } from '../namespaces.ts';
@@ -10,7 +10,7 @@ import type { KeyBases } from './secrets.ts';
 import { environmentOf, expandHome, rootOf, secretsPathOf } from './paths.ts';
 import type { LookupOptions } from './paths.ts';
 import { dig, isMap, readYamlFile } from './yaml_file.ts';
-import { isTrustedLink } from '../fs/trusted_path.ts';
+import { isTrustedLink, setPathChooser } from '../fs/trusted_path.ts';
 
 export interface Target extends KeyBases {
   /**
@@ -41,6 +41,7 @@ export function locateTarget(namespace: Namespace, options: LookupOptions, insta
 
   const sources: Target['sources'] = { secrets: '' };
   let path: string;
+  setPathChooser(undefined);
   if (options.file) {
     path = resolve(options.cwd, expandHome(options.file));
   } else {
@@ -50,6 +51,10 @@ export function locateTarget(namespace: Namespace, options: LookupOptions, insta
     // A gitlab.yml the admin named (or whose root they named) that is not there is a mistake, not defaults.
     const source = explicitSource(options, explicit !== undefined && explicit !== '');
     if (gitlab === null && source) throw new ExplicitPathMissingError(configPath, source);
+    // A gitlab.yml that another user owns (git, on a source install) chose the path: root writes only
+    // where that user could (src/fs/trusted_path.ts).
+    const owner = gitlab === null ? undefined : statSync(configPath, { throwIfNoEntry: false })?.uid;
+    if (owner !== undefined && owner !== 0) setPathChooser({ uid: owner, source: configPath });
     sources.gitlabConfig = { path: configPath, found: gitlab !== null };
     path = settingsFilePath(namespace, gitlab ?? {}, rootDir(), () =>
       instance === undefined ? undefined : redisSecretFile(rootDir(), environment, instance, options.env),

@@ -1,7 +1,7 @@
 import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
-import { PathSwappedError, UntrustedSymlinkError } from '../errors.ts';
+import { PathSwappedError, UntrustedPathError, UntrustedSymlinkError } from '../errors.ts';
 import { accountName } from './accounts.ts';
 
 /**
@@ -19,6 +19,52 @@ import { accountName } from './accounts.ts';
  * Not running as root, the kernel's permission checks already stop the link's owner, so links are followed.
  */
 export function resolveForWrite(path: string): string {
+  const resolved = resolveLinks(path);
+  if (process.geteuid?.() === 0 && pathChooser && pathChooser.uid !== 0) checkChosenPath(resolved, pathChooser);
+  return resolved;
+}
+
+/**
+ * Who chose the paths we are about to write, when that is not root: a source install's gitlab.yml belongs
+ * to git, and its shared.path, encrypted_settings.path and *_secret_file settings name the file. Set by
+ * the lookup (src/config/locate.ts) before each command; undefined when root chose (a root-owned
+ * gitlab.yml, --file).
+ */
+let pathChooser: { uid: number; source: string } | undefined;
+
+export function setPathChooser(chooser: { uid: number; source: string } | undefined): void {
+  pathChooser = chooser;
+}
+
+/**
+ * A path chosen by `chooser` is written only where that user could write anyway: in a directory they own
+ * (for a directory still to be created, the nearest existing ancestor), or over a file they own.
+ */
+function checkChosenPath(path: string, chooser: { uid: number; source: string }): void {
+  const file = lstatOrUndefined(path);
+  if (file && !file.isDirectory() && file.uid === chooser.uid) return;
+  let dir = file?.isDirectory() ? path : dirname(path);
+  for (;;) {
+    const stat = lstatOrUndefined(dir);
+    if (stat) {
+      if (stat.uid === chooser.uid) return;
+      break;
+    }
+    if (dirname(dir) === dir) break;
+    dir = dirname(dir);
+  }
+  throw new UntrustedPathError(path, accountName('/etc/passwd', chooser.uid), chooser.source);
+}
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function resolveLinks(path: string): string {
   const checking = process.geteuid?.() === 0;
   const pending = splitPath(resolve(path));
   let resolved: string = sep;

@@ -255,3 +255,45 @@ function lstatExists(path: string): boolean {
     return false;
   }
 }
+
+// --- paths chosen by a gitlab.yml that git owns (source installs) -------------------------------------
+
+function gitOwnsGitlabYml(s: Safety, production: string): void {
+  const path = join(s.tree.root, 'config', 'gitlab.yml');
+  writeFileSync(path, `production:\n${production}`);
+  chownSync(path, attacker().uid, attacker().gid);
+}
+
+test("a git-owned gitlab.yml pointing the smtp file into a root-owned directory cannot make root write there", options, async (t) => {
+  const s = setup(t);
+  gitOwnedTree(s);
+  const v = victim(s);
+  const chosen = join(v.dir, 'cron-job');
+  gitOwnsGitlabYml(s, `  gitlab:\n    email_smtp_secret_file: ${chosen}\n`);
+  const result = await s.run([...s.root, 'smtp', 'write'], { input: NEW_SECRETS });
+  assertCleanError(result, { exitCode: EXIT.IO, mentions: [`Refusing to write ${chosen}`, join(s.tree.root, 'config', 'gitlab.yml'), 'nobody'] });
+  const over = join(v.dir, 'passwd');
+  gitOwnsGitlabYml(s, `  gitlab:\n    email_smtp_secret_file: ${over}\n`);
+  const overwrite = await s.run([...s.root, 'smtp', 'write', '--allow-empty'], { input: NEW_SECRETS });
+  assertCleanError(overwrite, { exitCode: EXIT.IO, mentions: [over] });
+  const created = await s.run([...s.root, 'smtp', 'write', '--create-dir'], { input: NEW_SECRETS });
+  assertCleanError(created, { exitCode: EXIT.IO });
+  gitOwnsGitlabYml(s, `  encrypted_settings:\n    path: ${join(v.dir, 'new-settings')}\n`);
+  const dir = await s.run([...s.root, 'smtp', 'write', '--create-dir'], { input: NEW_SECRETS });
+  assertCleanError(dir, { exitCode: EXIT.IO, mentions: [join(v.dir, 'new-settings')] });
+  assertVictimIntact(v);
+});
+
+test('a git-owned gitlab.yml with paths in git-owned directories works as before (source install)', options, async (t) => {
+  const s = setup(t);
+  gitOwnedTree(s);
+  gitOwnsGitlabYml(s, '  gitlab:\n    host: gitlab.example.com\n');
+  s.tree.writeEncrypted('smtp.yaml.enc', 'a: 1\n');
+  chownSync(s.tree.file('smtp.yaml.enc'), 0, 0); // an old root run's file in git's directory: git could replace it anyway
+  assertSuccess(await s.run([...s.root, 'smtp', 'write'], { input: NEW_SECRETS }), SAVED);
+  assert.equal(s.tree.readPlaintext('smtp.yaml.enc').toString(), NEW_SECRETS);
+  rmSync(s.tree.settingsDir, { recursive: true });
+  const created = await s.run([...s.root, 'smtp', 'write', '--create-dir'], { input: NEW_SECRETS });
+  assert.equal(created.exitCode, 0, created.stderr);
+  assert.equal(statSync(s.tree.settingsDir).uid, attacker().uid);
+});
