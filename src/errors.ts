@@ -192,3 +192,63 @@ export class EnvironmentKeyError extends GitlabSecretsError {
     super(message, EXIT.CONFIG);
   }
 }
+
+/**
+ * A file we read (gitlab.yml, secrets.yml, redis.yml, the encrypted file) that is not a regular file: a
+ * named pipe would hang the command, a device such as /dev/zero would never end. Configuration files exit
+ * 3, the encrypted file 9.
+ */
+export class NotRegularFileError extends GitlabSecretsError {
+  constructor(path: string, kind: string, role: 'config' | 'data') {
+    super(`Cannot read ${path}: it is ${kind}, not a regular file.`, role === 'config' ? EXIT.CONFIG : EXIT.IO);
+  }
+}
+
+/** A file larger than we read (16 MiB for a configuration file, 256 MiB for an encrypted file). */
+export class FileTooLargeError extends GitlabSecretsError {
+  constructor(path: string, limit: string, role: 'config' | 'data') {
+    super(`Cannot read ${path}: it is larger than ${limit}, too large for ${role === 'config' ? 'a configuration file' : 'an encrypted settings file'}.`, role === 'config' ? EXIT.CONFIG : EXIT.IO);
+  }
+}
+
+/** --config, $GITLAB_CONFIG, --secrets or --gitlab-root named something that is not there: no silent default. */
+export class ExplicitPathMissingError extends GitlabSecretsError {
+  constructor(path: string, source: string) {
+    super(`${path} does not exist. Check ${source}.`, EXIT.CONFIG);
+  }
+}
+
+/**
+ * Running as root, a path led through a symlink that another user owns to something that user could not
+ * write: following it would let them steer root's write (issue 10).
+ */
+export class UntrustedSymlinkError extends GitlabSecretsError {
+  constructor(link: string, owner: string, target: string) {
+    super(
+      `Refusing to write through ${link}: the symlink belongs to ${owner}, who cannot write ${target} itself. ` +
+        'Replace the link with the file, or make root own the link.',
+      EXIT.IO,
+    );
+  }
+}
+
+/** A directory being created or written into was replaced while we used it (someone swapped in a symlink). */
+export class PathSwappedError extends GitlabSecretsError {
+  constructor(path: string) {
+    super(`${path} was replaced while it was being used (a symlink or another directory was put there): nothing changed.`, EXIT.IO);
+  }
+}
+
+/**
+ * Running as root, the file's path comes from a configuration file another user owns (a source install's
+ * gitlab.yml belongs to git) and leads where that user could not write: they would be choosing root's write.
+ */
+export class UntrustedPathError extends GitlabSecretsError {
+  constructor(path: string, owner: string, source: string) {
+    super(
+      `Refusing to write ${path}: the path comes from ${source}, which belongs to ${owner}, who cannot write there itself. ` +
+        'Point it into a directory that user owns, or make root own the configuration file.',
+      EXIT.IO,
+    );
+  }
+}

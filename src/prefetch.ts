@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { CONFIG_FILE_LIMIT, readRegularFile } from './fs/safe_read.ts';
 import { rewriteRakeArguments } from './argv.ts';
 import { environmentKeyBase } from './config/key_env.ts';
 import { environmentOf, secretsPathOf } from './config/paths.ts';
@@ -50,7 +50,9 @@ export function prefetchKey(
       cwd,
     };
     // The key from the environment wins, as it does for the command (src/config/secrets.ts).
-    const keyBase = environmentKeyBase(vars) ?? sniffKeyBase(readFileSync(secretsPathOf(lookup), 'utf8'), environmentOf(lookup));
+    const keyBase =
+      environmentKeyBase(vars) ??
+      sniffKeyBase(readRegularFile(secretsPathOf(lookup), { limit: CONFIG_FILE_LIMIT, role: 'config' })?.toString('utf8') ?? '', environmentOf(lookup));
     if (keyBase === undefined) return undefined;
     const key = deriveKeyAsync(keyBase);
     key.catch(() => undefined); // a refused key base is reported by the command

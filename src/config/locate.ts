@@ -1,6 +1,6 @@
-import { lstatSync, realpathSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, realpathSync, readlinkSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, ExplicitPathMissingError } from '../errors.ts';
 import type { Namespace } from '../namespaces.ts';
 
 export type { LookupOptions } from './paths.ts';
@@ -10,9 +10,13 @@ import type { KeyBases } from './secrets.ts';
 import { environmentOf, expandHome, rootOf, secretsPathOf } from './paths.ts';
 import type { LookupOptions } from './paths.ts';
 import { dig, isMap, readYamlFile } from './yaml_file.ts';
+import { isTrustedLink, setPathChooser } from '../fs/trusted_path.ts';
 
 export interface Target extends KeyBases {
-  /** The encrypted file, absolute, symlink of its last component resolved. */
+  /**
+   * The encrypted file, absolute, symlink of its last component resolved (unless, running as root, the
+   * link belongs to another user and leads somewhere that user could not write: then the link itself).
+   */
   path: string;
   environment: string;
   /** Where each piece came from, for `doctor`. */
@@ -37,12 +41,20 @@ export function locateTarget(namespace: Namespace, options: LookupOptions, insta
 
   const sources: Target['sources'] = { secrets: '' };
   let path: string;
+  setPathChooser(undefined);
   if (options.file) {
     path = resolve(options.cwd, expandHome(options.file));
   } else {
     const explicit = options.config || options.env['GITLAB_CONFIG'];
     const configPath = explicit ? resolve(options.cwd, expandHome(explicit)) : join(rootDir(), 'config', 'gitlab.yml');
     const gitlab = readGitlabSection(configPath, environment, options.env);
+    // A gitlab.yml the admin named (or whose root they named) that is not there is a mistake, not defaults.
+    const source = explicitSource(options, explicit !== undefined && explicit !== '');
+    if (gitlab === null && source) throw new ExplicitPathMissingError(configPath, source);
+    // A gitlab.yml that another user owns (git, on a source install) chose the path: root writes only
+    // where that user could (src/fs/trusted_path.ts).
+    const owner = gitlab === null ? undefined : statSync(configPath, { throwIfNoEntry: false })?.uid;
+    if (owner !== undefined && owner !== 0) setPathChooser({ uid: owner, source: configPath });
     sources.gitlabConfig = { path: configPath, found: gitlab !== null };
     path = settingsFilePath(namespace, gitlab ?? {}, rootDir(), () =>
       instance === undefined ? undefined : redisSecretFile(rootDir(), environment, instance, options.env),
@@ -51,9 +63,18 @@ export function locateTarget(namespace: Namespace, options: LookupOptions, insta
   // GITLAB_ENCRYPTED_SETTINGS_KEY_BASE wins over the key file, which is then neither needed nor read.
   const fromEnvironment = keyBasesFromEnvironment(options.env);
   if (!fromEnvironment) sources.secrets = secretsPathOf(options, rootDir);
+  if (!fromEnvironment && options.secrets && !existsSync(sources.secrets)) throw new ExplicitPathMissingError(sources.secrets, '--secrets');
   if (root !== undefined) sources.root = root;
   const keys = fromEnvironment ?? readKeyBases(sources.secrets, environment);
   return { path: resolveLastLink(path), environment, sources, ...keys };
+}
+
+/** Which option or variable named the gitlab.yml to read, if one did. */
+function explicitSource(options: LookupOptions, explicitConfig: boolean): string | undefined {
+  if (explicitConfig) return options.config ? '--config' : 'GITLAB_CONFIG';
+  if (options.gitlabRoot) return '--gitlab-root';
+  if (options.env['GITLAB_ROOT']) return 'GITLAB_ROOT';
+  return undefined;
 }
 
 /** The environment's section of gitlab.yml; null when the file does not exist. */
@@ -96,6 +117,9 @@ function resolveLastLink(path: string): string {
   } catch {
     return path;
   }
+  // Running as root, a link another user planted is kept as the link: reads follow it, but a write
+  // through it is refused naming it (src/fs/trusted_path.ts), instead of silently writing its target.
+  if (!isTrustedLink(path)) return path;
   try {
     return realpathSync(path);
   } catch {

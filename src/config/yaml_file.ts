@@ -1,24 +1,27 @@
-import { readFileSync } from 'node:fs';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, GitlabSecretsError } from '../errors.ts';
 import { describeIoError } from '../format/encrypted_file.ts';
 import { loadConfigYaml, YamlSyntaxError } from '../yaml/config_yaml.ts';
 import { renderErb } from './erb.ts';
 import { safeYamlReason } from './redact.ts';
+import { CONFIG_FILE_LIMIT, readRegularFile } from '../fs/safe_read.ts';
 
 export type YamlMap = Record<string, unknown>;
 
 /**
  * Read a YAML config file as Ruby's Psych reads it, after ERB when `erb` is set. Returns undefined when
  * the file does not exist and null when it is empty; any other problem is one ConfigError naming the file.
+ * A named pipe, a device or a file over 16 MiB is refused without blocking (src/fs/safe_read.ts).
  */
 export function readYamlFile(path: string, options: { erb?: boolean; env?: NodeJS.ProcessEnv; redact?: boolean } = {}): unknown {
-  let text: string;
+  let bytes: Buffer | null;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readRegularFile(path, { limit: CONFIG_FILE_LIMIT, role: 'config' });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (error instanceof GitlabSecretsError) throw error;
     throw new ConfigError(`Cannot read ${path}: ${describeIoError(error)}`);
   }
+  if (bytes === null) return undefined;
+  let text = bytes.toString('utf8');
   if (options.erb) text = renderErb(text, path, options.env ?? process.env);
   try {
     return loadConfigYaml(text);

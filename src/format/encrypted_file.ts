@@ -1,7 +1,8 @@
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, readSync, statSync } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import { DecryptError, FileAccessError, GitlabSecretsError, InvalidMessageError, JsonSerializerError } from '../errors.ts';
 import { writeFileAtomic } from '../fs/atomic_write.ts';
+import { ENCRYPTED_FILE_LIMIT, openRegularFile } from '../fs/safe_read.ts';
 import type { AtomicWriteResult } from '../fs/atomic_write.ts';
 import { DEFAULT_DIGEST, KeyRing } from './key_generator.ts';
 import type { KeyDigest } from './key_generator.ts';
@@ -55,15 +56,17 @@ export class EncryptedFile {
    */
   async read(): Promise<ReadResult | null> {
     this.found = null;
-    let fd: number;
+    let opened: ReturnType<typeof openRegularFile>;
     try {
-      fd = openSync(this.contentPath, 'r');
+      // Never blocks on a named pipe; refuses devices and files over 256 MiB with one line.
+      opened = openRegularFile(this.contentPath, { limit: ENCRYPTED_FILE_LIMIT, role: 'data' });
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      if (error instanceof GitlabSecretsError) throw error;
       throw this.readError(error);
     }
+    if (opened === null) return null;
+    const { fd, stat } = opened;
     try {
-      const stat = fstatSync(fd, { bigint: true });
       const decrypted = await decryptBodyAsync(fileSource(fd, Number(stat.size)), this.keys);
       this.found = { serializer: decrypted.serializer, digest: decrypted.digest };
       return Object.assign(decrypted, { version: versionOf(stat) });
@@ -122,6 +125,7 @@ export class EncryptedFile {
     try {
       return await writeFileAtomic(this.contentPath, Buffer.from(body, 'latin1'));
     } catch (error) {
+      if (error instanceof GitlabSecretsError) throw error; // a refused symlink, a swapped directory
       throw new FileAccessError(`Cannot write ${this.contentPath}: ${describeIoError(error)}. The old file is intact.`);
     }
   }

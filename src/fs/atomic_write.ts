@@ -1,7 +1,10 @@
-import { constants, promises as fs } from 'node:fs';
+import { constants, lstatSync, promises as fs, readdirSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname } from 'node:path';
+import { PathSwappedError } from '../errors.ts';
 import { removeOnExit } from './cleanup.ts';
+import { openDirectory, resolveForWrite } from './trusted_path.ts';
+import type { OpenDirectory } from './trusted_path.ts';
 
 export interface AtomicWriteResult {
   /** The file that was replaced or created (a symlink's target, not the link). */
@@ -11,91 +14,127 @@ export interface AtomicWriteResult {
   chownedTo?: { uid: number; gid: number };
 }
 
+/** The temporary file's name: it carries our pid, so that a later run can remove it if we are killed. */
+export function temporaryName(target: string, pid = process.pid): string {
+  return `.${target}.${pid}.${randomBytes(4).toString('hex')}.tmp`;
+}
+
+/** `.<name>.<pid>.<hex>.tmp`: the pid of a temporary file's writer, or undefined when it is not one. */
+export function temporaryNamePid(name: string): number | undefined {
+  const match = /^\.(.+)\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name);
+  return match ? Number(match[2]) : undefined;
+}
+
 /**
  * Replace `path` with `data` so that a crash at any point leaves either the old file or the new one:
  * a sibling temporary file is written and fsynced, renamed over the target, and the directory is fsynced
  * (Rails' EncryptedFile#write renames too). An existing file keeps its mode, owner and group; a symlink
  * stays a symlink and its target is replaced; a new file is 0600.
+ *
+ * Running as root, symlinks are followed only as src/fs/trusted_path.ts allows (a link planted by `git`
+ * must not steer root's write). The directory is opened once and everything after happens through that
+ * descriptor: the temporary file (O_EXCL|O_NOFOLLOW), its chown and chmod, the rename and the fsync, so a
+ * directory swapped for a symlink halfway cannot redirect any of them.
  */
 export async function writeFileAtomic(path: string, data: Uint8Array): Promise<AtomicWriteResult> {
-  const target = await resolveLink(path);
-  const dir = dirname(target);
-  const existing = await statOrNull(target);
-  const result: AtomicWriteResult = { path: target, created: existing === null };
+  const target = resolveForWrite(path);
+  const name = basename(target);
+  const dir = openDirectory(dirname(target));
+  try {
+    sweepStaleTemporaryFiles(dir);
+    const existing = await lstatOrNull(dir.entry(name));
+    if (existing?.isSymbolicLink()) throw new PathSwappedError(target);
+    const result: AtomicWriteResult = { path: target, created: existing === null };
 
-  let mode = 0o600;
-  let owner: { uid: number; gid: number } | undefined;
-  if (existing) {
-    mode = existing.mode & 0o7777;
-    owner = { uid: existing.uid, gid: existing.gid };
-  } else if (process.getuid?.() === 0) {
-    // Omnibus: root creating a file in git's directory would leave GitLab unable to read it.
-    const dirStat = await fs.stat(dir);
-    if (dirStat.uid !== 0) {
-      owner = { uid: dirStat.uid, gid: dirStat.gid };
+    let mode = 0o600;
+    let owner: { uid: number; gid: number } | undefined;
+    if (existing) {
+      mode = existing.mode & 0o7777;
+      owner = { uid: existing.uid, gid: existing.gid };
+    } else if (process.getuid?.() === 0 && dir.stat.uid !== 0) {
+      // Omnibus: root creating a file in git's directory would leave GitLab unable to read it.
+      owner = { uid: dir.stat.uid, gid: dir.stat.gid };
       result.chownedTo = owner;
     }
-  }
 
-  const temp = join(dir, `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const forget = removeOnExit(temp);
-  try {
-    const handle = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    const temp = dir.entry(temporaryName(name));
+    const forget = removeOnExit(temp);
     try {
-      if (owner && (owner.uid !== process.getuid?.() || owner.gid !== process.getgid?.())) {
-        await handle.chown(owner.uid, owner.gid).catch((error: NodeJS.ErrnoException) => {
-          // Only root may give a file away; anyone else keeps their own ownership.
-          if (error.code !== 'EPERM') throw error;
-        });
+      const handle = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+      try {
+        if (owner && (owner.uid !== process.getuid?.() || owner.gid !== process.getgid?.())) {
+          await handle.chown(owner.uid, owner.gid).catch((error: NodeJS.ErrnoException) => {
+            // Only root may give a file away; anyone else keeps their own ownership.
+            if (error.code !== 'EPERM') throw error;
+          });
+        }
+        await handle.chmod(mode);
+        await handle.writeFile(data);
+        await handle.sync();
+      } finally {
+        await handle.close();
       }
-      await handle.chmod(mode);
-      await handle.writeFile(data);
-      await handle.sync();
+      await fs.rename(temp, dir.entry(name));
     } finally {
-      await handle.close();
+      forget();
     }
-    await fs.rename(temp, target);
+    await syncDirectory(dir.fd);
+    return result;
   } finally {
-    forget();
+    dir.close();
   }
-  await syncDirectory(dir);
-  return result;
 }
 
-/** Follow symlinks of the last component to the file they name, even if that file does not exist yet. */
-async function resolveLink(path: string): Promise<string> {
-  let current = path;
-  for (let hops = 0; hops < 40; hops++) {
-    let link: string;
-    try {
-      link = await fs.readlink(current);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EINVAL' || code === 'ENOENT') return current;
-      throw error;
-    }
-    current = join(dirname(current), link);
-    if (link.startsWith('/')) current = link;
-  }
-  return current;
-}
-
-async function statOrNull(path: string): Promise<import('node:fs').Stats | null> {
+/**
+ * Remove the temporary files that writers killed with SIGKILL left in this directory: named
+ * `.<file>.<pid>.<hex>.tmp` with a pid that no longer runs, regular files (a symlink is never followed nor
+ * removed), owned by us or by the directory's owner (root's temporary files in git's directory are given
+ * to git; git could remove them itself). Works through the directory's descriptor. Never fails.
+ */
+function sweepStaleTemporaryFiles(dir: OpenDirectory): void {
+  let names: string[];
   try {
-    return await fs.stat(path);
+    names = readdirSync(dir.entry('.'));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = temporaryNamePid(name);
+    if (pid === undefined || pid === process.pid || !isProcessGone(pid)) continue;
+    try {
+      const stat = lstatSync(dir.entry(name));
+      if (!stat.isFile() || (stat.uid !== process.geteuid?.() && stat.uid !== dir.stat.uid)) continue;
+      unlinkSync(dir.entry(name));
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+}
+
+/** True when no process has this pid (ESRCH); one we may not signal (EPERM) is alive. */
+function isProcessGone(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+async function lstatOrNull(path: string): Promise<import('node:fs').Stats | null> {
+  try {
+    return await fs.lstat(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
   }
 }
 
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await fs.open(dir, constants.O_RDONLY);
-  try {
-    await handle.sync();
-  } catch {
+async function syncDirectory(fd: number): Promise<void> {
+  const { fsync } = await import('node:fs');
+  await new Promise<void>((resolve) => {
     // Some filesystems refuse fsync on a directory; the rename itself has happened.
-  } finally {
-    await handle.close();
-  }
+    fsync(fd, () => resolve());
+  });
 }

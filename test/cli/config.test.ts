@@ -257,10 +257,14 @@ test('--secrets naming another secrets.yml replaces the one in the root', async 
 
 // --- gitlab.yml paths ------------------------------------------------------------------------------
 
-test('a missing gitlab.yml means the default paths', async (t) => {
+// Issue 10: a root the admin named without config/gitlab.yml is an error (exit 3), not silent defaults.
+// A standard root without gitlab.yml still means the default paths (test/safety/explicit_paths.test.ts).
+test('a --gitlab-root without gitlab.yml is one line naming the missing file, exit 3', async (t) => {
   const tree = newTree(t, { gitlabYml: null });
   tree.writeEncrypted('smtp.yaml.enc', SECRETS);
-  assertSucceedsWith(await runCli([...rootArgs(tree), 'smtp', 'show']), SECRETS);
+  const result = await runCli([...rootArgs(tree), 'smtp', 'show']);
+  assertFailsWith(result, `${join(tree.root, 'config', 'gitlab.yml')} does not exist. Check --gitlab-root.`);
+  assert.equal(result.exitCode, 3);
 });
 
 for (const [name, text] of [

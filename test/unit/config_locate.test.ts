@@ -8,7 +8,7 @@ import type { LookupOptions } from '../../src/config/locate.ts';
 import { findGitlabRoot } from '../../src/config/gitlab_root.ts';
 import { readKeyBases } from '../../src/config/secrets.ts';
 import { namespaceByName, NAMESPACES, UnknownNamespaceError } from '../../src/namespaces.ts';
-import { ConfigError, GitlabRootNotFoundError } from '../../src/errors.ts';
+import { ConfigError, ExplicitPathMissingError, GitlabRootNotFoundError } from '../../src/errors.ts';
 
 function tree(t: { after(fn: () => void): void }, files: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), 'gitlab-secrets-config-'));
@@ -23,12 +23,14 @@ function tree(t: { after(fn: () => void): void }, files: Record<string, string>)
 const smtp = namespaceByName('smtp');
 const lookup = (root: string, extra: Partial<LookupOptions> = {}): LookupOptions => ({ gitlabRoot: root, env: {}, cwd: '/', ...extra });
 
-test('without gitlab.yml every default applies', (t) => {
+test('without gitlab.yml every default applies (a root found on its own)', (t) => {
   const root = tree(t, { 'config/secrets.yml': 'production:\n  encrypted_settings_key_base: abc\n' });
-  const target = locateTarget(smtp, lookup(root));
+  const target = locateTarget(smtp, { env: {}, cwd: '/', standardRoots: [root] });
   assert.equal(target.path, join(root, 'shared/encrypted_settings/smtp.yaml.enc'));
   assert.equal(target.keyBase, 'abc');
   assert.equal(target.environment, 'production');
+  // Issue 10: a root the admin named must hold config/gitlab.yml.
+  assert.throws(() => locateTarget(smtp, lookup(root)), ExplicitPathMissingError);
 });
 
 test('shared.path, encrypted_settings.path and the namespace override apply in that order', (t) => {
@@ -88,7 +90,7 @@ test('--file and --secrets skip the lookup, and --config and GITLAB_CONFIG name 
 });
 
 test('a symlinked encrypted file resolves to its real path', (t) => {
-  const root = tree(t, { 'real/smtp.enc': 'x' });
+  const root = tree(t, { 'real/smtp.enc': 'x', 'config/gitlab.yml': 'production: {}\n' });
   mkdirSync(join(root, 'shared/encrypted_settings'), { recursive: true });
   symlinkSync(join(root, 'real/smtp.enc'), join(root, 'shared/encrypted_settings/smtp.yaml.enc'));
   assert.equal(locateTarget(smtp, lookup(root)).path, join(root, 'real/smtp.enc'));
