@@ -252,3 +252,13 @@ export class UntrustedPathError extends GitlabSecretsError {
     );
   }
 }
+
+/**
+ * The file a write would replace is a device, a named pipe, a directory or a socket: `--file /dev/null`
+ * run as root must never swap /dev/null for a regular file.
+ */
+export class NotRegularTargetError extends GitlabSecretsError {
+  constructor(path: string, kind: string) {
+    super(`Refusing to replace ${path}: it is ${kind}, not a regular file. Nothing changed.`, EXIT.IO);
+  }
+}

@@ -1,8 +1,9 @@
 import { constants, lstatSync, promises as fs, readdirSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname } from 'node:path';
-import { PathSwappedError } from '../errors.ts';
+import { NotRegularTargetError, PathSwappedError } from '../errors.ts';
 import { removeOnExit } from './cleanup.ts';
+import { describeKind } from './safe_read.ts';
 import { openDirectory, resolveForWrite } from './trusted_path.ts';
 import type { OpenDirectory } from './trusted_path.ts';
 
@@ -44,6 +45,8 @@ export async function writeFileAtomic(path: string, data: Uint8Array): Promise<A
     sweepStaleTemporaryFiles(dir);
     const existing = await lstatOrNull(dir.entry(name));
     if (existing?.isSymbolicLink()) throw new PathSwappedError(target);
+    // A rename would put a regular file where a device (`--file /dev/null`), a pipe or a directory was.
+    if (existing && !existing.isFile()) throw new NotRegularTargetError(target, describeKind(existing));
     const result: AtomicWriteResult = { path: target, created: existing === null };
 
     let mode = 0o600;

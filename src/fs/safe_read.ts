@@ -73,7 +73,8 @@ export function readRegularFile(path: string, options: BoundedOptions): Buffer |
   }
 }
 
-function describeKind(stat: BigIntStats): string {
+/** What a file that is not a regular file is, in words for a message. */
+export function describeKind(stat: Pick<BigIntStats, 'isFIFO' | 'isCharacterDevice' | 'isBlockDevice' | 'isDirectory' | 'isSocket'>): string {
   if (stat.isFIFO()) return 'a named pipe (FIFO)';
   if (stat.isCharacterDevice()) return 'a character device';
   if (stat.isBlockDevice()) return 'a block device';

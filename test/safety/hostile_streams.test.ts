@@ -197,3 +197,28 @@ test('a standard root found on its own without gitlab.yml still means the defaul
     rmSync(elsewhere, { recursive: true, force: true });
   }
 });
+
+/** [what, how to make it]: what `--file` may name that a write must never replace (root and /dev/null). */
+const NOT_FILES: Array<[string, string, (path: string) => void]> = [
+  ['a character device (as /dev/null)', 'character device', (path) => execFileSync('mknod', [path, 'c', '1', '3'])],
+  ['a named pipe', 'named pipe', (path) => mkfifo(path)],
+  ['a directory', 'directory', (path) => execFileSync('mkdir', [path])],
+];
+
+for (const [what, kind, make] of NOT_FILES) {
+  test(`write, edit and rotate never replace ${what} named by --file with a regular file`, { timeout: TEST_TIMEOUT_MS }, async (t) => {
+    const s = setup(t);
+    const path = join(s.tree.root, 'not-a-file'); // outside the settings directory, which the test checks for leftovers
+    make(path);
+    const before = execFileSync('stat', ['-c', '%F %t:%T %i', path], { encoding: 'utf8' });
+    const args = [...s.root, '--file', path, 'smtp'];
+    const write = await s.run([...args, 'write'], { input: 'password: x\n', timeoutMs: QUICK_MS });
+    assertNoHang(write, 'write');
+    assert.ok(write.stderr.includes(path) && write.stderr.includes(kind), `write: ${write.stderr}`);
+    const edit = await s.run([...args, 'edit'], { env: { EDITOR: 'true' }, timeoutMs: QUICK_MS });
+    assertNoHang(edit, 'edit');
+    const rotate = await s.run([...args, 'rotate'], { timeoutMs: QUICK_MS });
+    assertNoHang(rotate, 'rotate');
+    assert.equal(execFileSync('stat', ['-c', '%F %t:%T %i', path], { encoding: 'utf8' }), before, `${what} was replaced`);
+  });
+}
