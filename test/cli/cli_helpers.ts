@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import { makeGitlabTree } from '../helpers/gitlab_tree.ts';
 import type { GitlabTree, TreeOptions } from '../helpers/gitlab_tree.ts';
-import { BIN, ensureBuilt } from '../helpers/run_cli.ts';
+import { BIN, CLI_VARIABLES, ensureBuilt } from '../helpers/run_cli.ts';
 import type { CliResult } from '../helpers/run_cli.ts';
 
 export const FAKE_EDITOR = fileURLToPath(new URL('../helpers/fake_editor.mjs', import.meta.url));
@@ -163,7 +163,7 @@ export async function runCliAndSignal(
 ): Promise<SignalRun> {
   ensureBuilt();
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['GITLAB_ROOT', 'GITLAB_CONFIG', 'RAILS_ENV', 'EDITOR', 'VISUAL']) delete env[name];
+  for (const name of CLI_VARIABLES) delete env[name];
   Object.assign(env, options.env);
   const child = spawn('node', [BIN, ...args], { env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdin.end();
@@ -213,7 +213,7 @@ export async function runCliClosingStdout(
 ): Promise<{ exitCode: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   ensureBuilt();
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['GITLAB_ROOT', 'GITLAB_CONFIG', 'RAILS_ENV', 'EDITOR', 'VISUAL']) delete env[name];
+  for (const name of CLI_VARIABLES) delete env[name];
   const child = spawn('node', [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: Buffer[] = [];
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));

@@ -16,7 +16,10 @@ const BUNDLE = fileURLToPath(new URL('../../dist/gitlab-secrets.cjs', import.met
 const PREFETCH = fileURLToPath(new URL('../../dist/prefetch.cjs', import.meta.url));
 
 /** Variables the CLI reads; cleared so the developer's own shell cannot change a test's outcome. */
-export const CLI_VARIABLES = ['GITLAB_ROOT', 'GITLAB_CONFIG', 'RAILS_ENV', 'EDITOR', 'VISUAL'];
+export const CLI_VARIABLES = [
+  'GITLAB_ROOT', 'GITLAB_CONFIG', 'RAILS_ENV', 'EDITOR', 'VISUAL',
+  'GITLAB_ENCRYPTED_SETTINGS_KEY_BASE', 'GITLAB_ENCRYPTED_SETTINGS_KEY_BASE_ROTATED',
+];
 
 export interface CliResult {
   exitCode: number;

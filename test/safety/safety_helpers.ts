@@ -19,7 +19,7 @@ import { execa } from 'execa';
 import type { Writable } from 'node:stream';
 import { KEY_BASE, OTHER_KEY_BASE, makeGitlabTree } from '../helpers/gitlab_tree.ts';
 import type { GitlabTree, TreeOptions } from '../helpers/gitlab_tree.ts';
-import { BIN, PROJECT_ROOT, cliEnv, ensureBuilt, mainInProcess } from '../helpers/run_cli.ts';
+import { BIN, CLI_VARIABLES as RUN_CLI_VARIABLES, PROJECT_ROOT, cliEnv, ensureBuilt, mainInProcess } from '../helpers/run_cli.ts';
 
 export const SAFETY_EDITOR = fileURLToPath(new URL('./safety_editor.mjs', import.meta.url));
 export const SAFETY_EDITOR_COMMAND = `node ${SAFETY_EDITOR}`;
@@ -92,7 +92,7 @@ export function groupName(gid: number): string {
 // --- running the CLI -------------------------------------------------------------------------------
 
 /** Variables the CLI reads; cleared so the developer's own shell cannot change a test's outcome. */
-const CLI_VARIABLES = ['GITLAB_ROOT', 'GITLAB_CONFIG', 'RAILS_ENV', 'EDITOR', 'VISUAL', 'XDG_RUNTIME_DIR'];
+const CLI_VARIABLES = [...RUN_CLI_VARIABLES, 'XDG_RUNTIME_DIR'];
 
 export interface SafeResult {
   exitCode: number;
