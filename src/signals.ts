@@ -1,19 +1,23 @@
 import { writeSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
-import { HANDLED_SIGNALS, InterruptedError } from './errors.ts';
+import { HANDLED_SIGNALS, InterruptedError, signalAfterSaveNote } from './errors.ts';
 import type { HandledSignal } from './errors.ts';
 import { removeAllNow } from './fs/cleanup.ts';
+import { releaseAllLocks } from './lock.ts';
 
 /**
  * While a command may change a file, SIGINT, SIGTERM and SIGHUP stop it cleanly: the editor is stopped,
- * every temporary file (edit buffer, half-written sibling) is removed, GitLab's "Aborted changing file:
- * nothing saved." is printed and the process exits with 128 + the signal number. The one moment a signal
- * waits for is the final rename, so that "nothing saved" is always true.
+ * every temporary file (edit buffer, half-written sibling) is removed, the file's lock is released,
+ * GitLab's "Aborted changing file: nothing saved." is printed and the process exits with 128 + the signal
+ * number. The one moment a signal waits for is the final rename, so that "nothing saved" is always true;
+ * a signal that waited for a save is reported after it (signalDuringSave) and the exit code is the
+ * save's, 0, because the file was saved.
  */
 let editor: ChildProcess | undefined;
 let committing = false;
 let deferred: HandledSignal | undefined;
 let late: HandledSignal | undefined;
+let lateReported = false;
 
 export function guardSignals(): () => void {
   const handler = (signal: HandledSignal): void => {
@@ -37,27 +41,55 @@ export function trackEditor(child: ChildProcess | undefined): void {
 /** Run the step that makes the change visible; a signal during it is acted on after it. */
 export async function commit<T>(step: () => Promise<T>): Promise<T> {
   committing = true;
+  let saved = false;
   try {
-    return await step();
+    const result = await step();
+    saved = true;
+    return result;
   } finally {
     committing = false;
-    // The file was saved: finish, then exit as interrupted without claiming that nothing was.
-    late ??= deferred;
+    const signal = deferred;
     deferred = undefined;
+    // The step failed: nothing was saved, so the signal stops us now as it would have before.
+    if (signal && !saved) abort(signal);
+    late ??= signal;
   }
 }
 
-function abort(signal: HandledSignal): never {
-  editor?.kill('SIGTERM');
-  removeAllNow();
-  const error = new InterruptedError(signal);
-  writeSync(2, `${error.message}\n`);
-  process.exit(error.exitCode);
+/**
+ * A signal that arrived while a file was being saved, and the note to print after saying it was saved.
+ * Whoever commits reports it once; a command that would go on to change more (rotate --all) stops.
+ */
+export function signalDuringSave(): { signal: HandledSignal; note: string } | undefined {
+  return late && { signal: late, note: signalAfterSaveNote(late) };
 }
 
-/** The exit code of a signal that arrived while a file was being saved, if one did. */
-export function lateSignalExitCode(): number | undefined {
-  return late && new InterruptedError(late).exitCode;
+/** The note about a signal during the save, the first time it is asked for (then undefined). */
+export function takeSignalDuringSaveNote(): string | undefined {
+  if (!late || lateReported) return undefined;
+  lateReported = true;
+  return signalAfterSaveNote(late);
+}
+
+/**
+ * Stop now: the editor, temporary files, the lock, then GitLab's line and 128 + the signal number. Also
+ * used when the terminal hangs up under a prompt (the read fails with EIO before or instead of SIGHUP).
+ */
+export function abort(signal: HandledSignal): never {
+  try {
+    editor?.kill('SIGTERM');
+  } catch {
+    // already gone
+  }
+  removeAllNow();
+  releaseAllLocks();
+  const error = new InterruptedError(signal);
+  try {
+    writeSync(2, `${error.message}\n`);
+  } catch {
+    // stderr is gone too (a hung-up terminal): the exit code still tells
+  }
+  process.exit(error.exitCode);
 }
 
 /**
@@ -69,4 +101,5 @@ export function resetSignalState(): void {
   committing = false;
   deferred = undefined;
   late = undefined;
+  lateReported = false;
 }
