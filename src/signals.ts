@@ -1,4 +1,4 @@
-import { writeSync } from 'node:fs';
+import { closeSync, fstatSync, writeSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { HANDLED_SIGNALS, InterruptedError, signalAfterSaveNote } from './errors.ts';
 import type { HandledSignal } from './errors.ts';
@@ -75,7 +75,11 @@ export function takeSignalDuringSaveNote(): string | undefined {
  * Stop now: the editor, temporary files, the lock, then GitLab's line and 128 + the signal number. Also
  * used when the terminal hangs up under a prompt (the read fails with EIO before or instead of SIGHUP).
  */
-export function abort(signal: HandledSignal): never {
+let aborting = false;
+export function abort(signal: HandledSignal): void {
+  // Leaving a hung-up terminal's raw mode fails and reports it again: stop once.
+  if (aborting) return;
+  aborting = true;
   try {
     editor?.kill('SIGTERM');
   } catch {
@@ -89,7 +93,29 @@ export function abort(signal: HandledSignal): never {
   } catch {
     // stderr is gone too (a hung-up terminal): the exit code still tells
   }
+  if (signal === 'SIGHUP') letGoOfTerminal();
   process.exit(error.exitCode);
+}
+
+/**
+ * After a hang-up, Node's exit restores the terminal settings it saved at start-up and aborts (SIGABRT,
+ * a core dump holding the plaintext) when the hung-up terminal refuses with EIO. It skips a descriptor
+ * that no longer is the one it saved, so close the terminal descriptors first: the terminal is gone.
+ */
+function letGoOfTerminal(): void {
+  try {
+    const stdin = process.stdin as NodeJS.ReadStream & { isRaw?: boolean };
+    if (stdin.isTTY && stdin.isRaw) stdin.setRawMode(false);
+  } catch {
+    // the terminal refuses: it is gone
+  }
+  for (const fd of [0, 1, 2]) {
+    try {
+      if (fstatSync(fd).isCharacterDevice()) closeSync(fd);
+    } catch {
+      // already closed
+    }
+  }
 }
 
 /**
@@ -102,4 +128,5 @@ export function resetSignalState(): void {
   deferred = undefined;
   late = undefined;
   lateReported = false;
+  aborting = false;
 }

@@ -119,6 +119,8 @@ async function ask(context: CommandContext, question: string, choices: string): 
   if (!stdin.isTTY) return 'q';
   const prompt = createInterface({ input: stdin, output: stderr, terminal: true });
   const hangUp = (): void => abort('SIGHUP');
+  // A hung-up terminal ends stdin, and readline's attempt to leave raw mode then fails with EIO.
+  prompt.on('error', hangUp);
   stdin.on('error', hangUp);
   stderr.on('error', hangUp);
   try {
