@@ -28,6 +28,7 @@ export function guardSignals(): () => void {
     abort(signal);
   };
   for (const signal of HANDLED_SIGNALS) process.on(signal, handler);
+  process.on('exit', letGoOfHungUpTerminal);
   return () => {
     for (const signal of HANDLED_SIGNALS) process.off(signal, handler);
   };
@@ -93,27 +94,29 @@ export function abort(signal: HandledSignal): void {
   } catch {
     // stderr is gone too (a hung-up terminal): the exit code still tells
   }
-  if (signal === 'SIGHUP') letGoOfTerminal();
+  letGoOfHungUpTerminal();
   process.exit(error.exitCode);
 }
 
 /**
  * After a hang-up, Node's exit restores the terminal settings it saved at start-up and aborts (SIGABRT,
  * a core dump holding the plaintext) when the hung-up terminal refuses with EIO. It skips a descriptor
- * that no longer is the one it saved, so close the terminal descriptors first: the terminal is gone.
+ * that no longer is the one it saved, so close the descriptors of a terminal that is gone (a write of
+ * nothing fails with EIO only there). Run on every exit while a command may change a file: the editor
+ * can die of the hang-up and end the command before our SIGHUP handler runs.
  */
-function letGoOfTerminal(): void {
-  try {
-    const stdin = process.stdin as NodeJS.ReadStream & { isRaw?: boolean };
-    if (stdin.isTTY && stdin.isRaw) stdin.setRawMode(false);
-  } catch {
-    // the terminal refuses: it is gone
-  }
+function letGoOfHungUpTerminal(): void {
   for (const fd of [0, 1, 2]) {
     try {
-      if (fstatSync(fd).isCharacterDevice()) closeSync(fd);
-    } catch {
-      // already closed
+      if (!fstatSync(fd).isCharacterDevice()) continue;
+      writeSync(fd, Buffer.alloc(0));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EIO') continue;
+      try {
+        closeSync(fd);
+      } catch {
+        // already closed
+      }
     }
   }
 }
