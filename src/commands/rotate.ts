@@ -69,6 +69,7 @@ export async function rotateAll(lookup: LookupOptions, io: Io): Promise<number> 
         if (error instanceof DirectoryMissingError) continue; // nothing of this namespace to re-encrypt
         // No key or a broken config is the same for every file: say it once.
         if (error instanceof MissingKeyError || error instanceof ConfigError || error instanceof BaseKeyTooSmallError) throw error;
+        if (error.exitCode === EXIT.CONFIG) throw error; // no GitLab root: the same for every file too
         io.stderr.write(`${namespace.name}${instance ? ` ${instance}` : ''}: ${error.message}\n`);
         if (exitCode === EXIT.OK) exitCode = error.exitCode;
       }
