@@ -39,6 +39,7 @@ export async function edit(context: CommandContext, options: EditOptions = {}): 
   const editor = env['EDITOR'];
   if (!editor || !editor.trim()) throw new NoEditorError(`${editCommand(context)} EDITOR=vim`);
 
+  await disableCoreDumps();
   const change = await prepareChange(context, { force: options.force === true, opened });
   const { current } = change;
   warnIfTrailingNewline(context, opened.target.path, current);
@@ -76,6 +77,19 @@ export async function edit(context: CommandContext, options: EditOptions = {}): 
   } finally {
     buffer.remove();
   }
+}
+
+/**
+ * A crash must not write the plaintext and the key to a core file. Node cannot set RLIMIT_CORE itself;
+ * util-linux's prlimit can, for our process (and so for the editor we start). Best effort: without
+ * prlimit, or where it is refused, the edit goes on.
+ */
+async function disableCoreDumps(): Promise<void> {
+  if (process.platform !== 'linux') return;
+  const { execFile } = await import('node:child_process');
+  await new Promise<void>((resolve) => {
+    execFile('prlimit', ['--pid', String(process.pid), '--core=0:0'], { timeout: 5000 }, () => resolve());
+  });
 }
 
 /** Save, asking at a terminal what to do when the file changed meanwhile or the save failed. */

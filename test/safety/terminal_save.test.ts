@@ -230,3 +230,24 @@ test('write at a terminal says it reads one line, then saves that line', { timeo
   assert.equal(result.stdout, SAVED);
   assert.equal(s.tree.readPlaintext('smtp.yaml.enc').toString(), 'password: typed\n');
 });
+
+// --- core dumps -------------------------------------------------------------------------------------
+
+test('edit runs with core dumps disabled (where prlimit exists), so a crash cannot dump the plaintext', { timeout: TEST_TIMEOUT_MS, skip: !existsSync('/proc/self/limits') && 'no /proc' }, async (t) => {
+  try {
+    execFileSync('prlimit', ['--version'], { stdio: 'ignore' });
+  } catch {
+    t.skip('no prlimit (util-linux)');
+    return;
+  }
+  const s = setup(t);
+  s.tree.writeEncrypted('smtp.yaml.enc', SECRETS);
+  const editor = s.editor([{ write: MINE, sleepMs: 1500 }]);
+  const run = s.start([...s.root, 'smtp', 'edit'], { env: editor.env });
+  const record = await waitFor('the editor to run', () => editor.run(1));
+  const limits = (pid: number): string => /^Max core file size\s+(\S+)\s+(\S+)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'))!.slice(1).join(' ');
+  assert.equal(limits(record.ppid), '0 0', 'the CLI may dump core');
+  assert.equal(limits(record.pid), '0 0', 'the editor may dump core');
+  const result = await run.result();
+  assert.equal(result.exitCode, 0, result.stderr);
+});
