@@ -192,10 +192,11 @@ export class JsonSerializerError extends GitlabSecretsError {
  * old one) may still open: a stale RAILS_ENV=development must not wipe production's SMTP password.
  */
 export class WouldDestroyUndecryptableError extends GitlabSecretsError {
-  constructor(path: string, secretsFile: string, environment: string) {
+  /** `keys`: where the keys came from, e.g. `/…/secrets.yml (environment "production")` or `$GITLAB_ENCRYPTED_SETTINGS_KEY_BASE`. */
+  constructor(path: string, keys: string) {
     super(
       `Couldn't decrypt ${path}. Perhaps you passed the wrong key?\n` +
-        `hint: no key in ${secretsFile} (environment "${environment}") opens it, so it was not replaced; ` +
+        `hint: no key in ${keys} opens it, so it was not replaced; ` +
         'check RAILS_ENV / --environment and --secrets, or pass --force to replace it anyway (its old contents are lost)',
       EXIT.DECRYPT,
     );

@@ -84,7 +84,9 @@ async function readCurrent(change: Change): Promise<void> {
   } catch (error) {
     if (!(error instanceof DecryptError)) throw error;
     if (!change.force) {
-      throw change.hint ? new WouldDestroyUndecryptableError(target.path, target.sources.secrets, target.environment) : error;
+      if (!change.hint) throw error;
+      const keys = target.keySource === 'environment' ? target.keyWhere : `${target.sources.secrets} (environment "${target.environment}")`;
+      throw new WouldDestroyUndecryptableError(target.path, keys);
     }
     change.current = null;
     change.undecryptable = true;
