@@ -18,6 +18,7 @@ let committing = false;
 let deferred: HandledSignal | undefined;
 let late: HandledSignal | undefined;
 let lateReported = false;
+let exitGuarded = false;
 
 export function guardSignals(): () => void {
   const handler = (signal: HandledSignal): void => {
@@ -28,7 +29,9 @@ export function guardSignals(): () => void {
     abort(signal);
   };
   for (const signal of HANDLED_SIGNALS) process.on(signal, handler);
-  process.on('exit', letGoOfHungUpTerminal);
+  // Once, and kept: the command may end (the editor died of the hang-up) before the SIGHUP handler runs.
+  if (!exitGuarded) process.on('exit', letGoOfHungUpTerminal);
+  exitGuarded = true;
   return () => {
     for (const signal of HANDLED_SIGNALS) process.off(signal, handler);
   };
