@@ -15,7 +15,7 @@ import type { CompletionShell } from './completion.ts';
 import { processIo } from './io.ts';
 import type { Io } from './io.ts';
 import { NAMESPACES, namespaceByName } from './namespaces.ts';
-import { guardSignals, lateSignalExitCode, resetSignalState } from './signals.ts';
+import { guardSignals, resetSignalState } from './signals.ts';
 import { forgetAll } from './fs/cleanup.ts';
 
 declare const PACKAGE_VERSION: string | undefined;
@@ -61,14 +61,16 @@ Exit codes:
        "Base key too small"
   4    the encrypted settings directory does not exist
   5    missing encryption key (encrypted_settings_key_base)
-  6    cannot decrypt: wrong key or corrupt file
+  6    cannot decrypt: wrong key or corrupt file (write/edit replace it only with --force)
   7    content refused (invalid YAML, not UTF-8, empty input over secrets): nothing saved
   8    no $EDITOR, or the editor failed: nothing saved
   9    a file could not be read or written: the old file is intact
-  10   the file changed on disk during the edit: nothing saved
+  10   the file changed on disk during the edit, or another gitlab-secrets kept it locked: nothing saved
   11   get: no such key; rotate: no such file
   12   doctor found a problem
-  129, 130, 143  interrupted by SIGHUP, SIGINT (Ctrl-C) or SIGTERM: nothing saved
+  129, 130, 143  interrupted by SIGHUP, SIGINT (Ctrl-C) or SIGTERM: nothing saved. A signal during the
+       final rename waits for it: the save completes, a note says so and the exit code is the save's
+       (rotate --all then stops and exits 128 + the signal number)
 GitLab's rake tasks exit 0 after most failures; gitlab-secrets does not, so scripts can tell.
 `;
 
@@ -127,7 +129,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   const program = buildProgram(io, env, options.cwd ?? process.cwd(), handlers, (code) => (exitCode = code));
   try {
     await program.parseAsync(args, { from: 'user' });
-    return lateSignalExitCode() ?? exitCode;
+    return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
       // commander has printed its message or the help already
@@ -261,10 +263,11 @@ function buildProgram(
     )
       .option(...createDir)
       .addOption(serializer())
+      .option('--force', 'replace a file that no configured key decrypts (its old contents are lost)')
       .action((...args: unknown[]) => {
         const command = args.at(-1) as Command;
         const { createDir } = command.opts<{ createDir?: boolean }>();
-        return guarded(() => handlers.edit(context(command), { createDir: createDir === true }));
+        return guarded(() => handlers.edit(context(command), { createDir: createDir === true, force: command.opts().force === true }));
       });
     verb(
       'write',
@@ -276,10 +279,13 @@ function buildProgram(
       .option('--allow-empty', 'let empty input replace a file that holds secrets')
       .option(...createDir)
       .addOption(serializer())
+      .option('--force', 'replace a file that no configured key decrypts (its old contents are lost)')
       .action((...args: unknown[]) => {
         const command = args.at(-1) as Command;
         const { allowEmpty, createDir } = command.opts<{ allowEmpty?: boolean; createDir?: boolean }>();
-        return guarded(() => handlers.write(context(command), { allowEmpty: allowEmpty === true, createDir: createDir === true }));
+        return guarded(() =>
+          handlers.write(context(command), { allowEmpty: allowEmpty === true, createDir: createDir === true, force: command.opts().force === true }),
+        );
       });
     verb(
       'get',

@@ -2,7 +2,7 @@ import { accessSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, mkd
 import type { Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join } from 'node:path';
-import { EditBufferLostError, EditorFailedError, PathSwappedError } from './errors.ts';
+import { EditBufferLostError, EditorFailedError, HANDLED_SIGNALS, InterruptedError, PathSwappedError } from './errors.ts';
 import { removeOnExit } from './fs/cleanup.ts';
 import { trackEditor } from './signals.ts';
 
@@ -216,6 +216,9 @@ export async function runEditor(editor: string, file: string, env: NodeJS.Proces
   trackEditor(child);
   try {
     const result = await child;
+    // The editor died of the signal that is stopping us too (Ctrl-C, a hang-up): that is an interruption.
+    const signal = HANDLED_SIGNALS.find((name) => name === result.signal);
+    if (signal) throw new InterruptedError(signal);
     if (result.failed) throw new EditorFailedError(editor);
   } finally {
     trackEditor(undefined);

@@ -186,6 +186,81 @@ export class JsonSerializerError extends GitlabSecretsError {
   }
 }
 
+/**
+ * `write` (or any command that replaces the file) over a file that no configured key decrypts: GitLab's
+ * line, then one hint. Replacing it would destroy secrets that another key (another environment's, a lost
+ * old one) may still open: a stale RAILS_ENV=development must not wipe production's SMTP password.
+ */
+export class WouldDestroyUndecryptableError extends GitlabSecretsError {
+  /** `keys`: where the keys came from, e.g. `/…/secrets.yml (environment "production")` or `$GITLAB_ENCRYPTED_SETTINGS_KEY_BASE`. */
+  constructor(path: string, keys: string) {
+    super(
+      `Couldn't decrypt ${path}. Perhaps you passed the wrong key?\n` +
+        `hint: no key in ${keys} opens it, so it was not replaced; ` +
+        'check RAILS_ENV / --environment and --secrets, or pass --force to replace it anyway (its old contents are lost)',
+      EXIT.DECRYPT,
+    );
+  }
+}
+
+/** Another gitlab-secrets holds the file's lock for longer than we wait. */
+export class LockHeldError extends GitlabSecretsError {
+  constructor(path: string, lockPath: string, holder: string, seconds: number) {
+    super(
+      `${path} is being saved by ${holder} (lock ${lockPath} held for more than ${seconds}s): nothing saved. ` +
+        `If no gitlab-secrets is running, remove ${lockPath} and try again.`,
+      EXIT.CONFLICT,
+    );
+  }
+}
+
+/** Shown once while waiting for another gitlab-secrets to finish saving the same file. */
+export function waitingForLockNote(lockPath: string, holder: string): string {
+  return `note: waiting for ${holder} to finish saving (lock ${lockPath})`;
+}
+
+/** The file changed under an edit that could not ask what to do (no terminal). */
+export class EditConflictError extends GitlabSecretsError {
+  constructor(path: string) {
+    super(
+      `${path} was changed by someone else while you were editing it: nothing saved, your edit is discarded. ` +
+        'Run the edit again.',
+      EXIT.CONFLICT,
+    );
+  }
+}
+
+/** A save that failed after an edit that could not ask to retry (no terminal): the edit is gone. */
+export class EditNotSavedError extends GitlabSecretsError {
+  constructor(cause: GitlabSecretsError) {
+    super(`${cause.message} Your edit is discarded.`, cause.exitCode);
+  }
+}
+
+/** A signal that arrived while the file was being saved: the save happened, and the exit code says so. */
+export function signalAfterSaveNote(signal: HandledSignal): string {
+  return `note: ${signal} arrived while the file was being saved; the save completed`;
+}
+
+/** stdout failed for a reason other than a reader that stopped early (EPIPE). */
+export class StdoutError extends GitlabSecretsError {
+  constructor(reason: string) {
+    super(`Cannot write to standard output: ${reason}`, EXIT.IO);
+  }
+}
+
+/** The most `write` reads from stdin. GitLab's own loader holds the file several times over in memory. */
+export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+
+export class InputTooLargeError extends GitlabSecretsError {
+  constructor() {
+    super(
+      `The input is larger than ${MAX_INPUT_BYTES / 1024 / 1024} MiB, more than an encrypted settings file can sensibly hold: nothing saved.`,
+      EXIT.INVALID_CONTENT,
+    );
+  }
+}
+
 /** The key bases from GITLAB_ENCRYPTED_SETTINGS_KEY_BASE(_ROTATED) cannot be used as they are. */
 export class EnvironmentKeyError extends GitlabSecretsError {
   constructor(message: string) {
@@ -261,4 +336,9 @@ export class NotRegularTargetError extends GitlabSecretsError {
   constructor(path: string, kind: string) {
     super(`Refusing to replace ${path}: it is ${kind}, not a regular file. Nothing changed.`, EXIT.IO);
   }
+}
+
+/** `write` at a terminal reads one line, as GitLab does: say so, since nothing else shows it is waiting. */
+export function terminalWriteHint(command: string, example: string): string {
+  return `hint: reading one line of YAML from the terminal (Ctrl-D to cancel); pipe a file for more: ${command} < ${example}`;
 }

@@ -1,19 +1,24 @@
-import { writeSync } from 'node:fs';
+import { closeSync, fstatSync, writeSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
-import { HANDLED_SIGNALS, InterruptedError } from './errors.ts';
+import { HANDLED_SIGNALS, InterruptedError, signalAfterSaveNote } from './errors.ts';
 import type { HandledSignal } from './errors.ts';
 import { removeAllNow } from './fs/cleanup.ts';
+import { releaseAllLocks } from './lock.ts';
 
 /**
  * While a command may change a file, SIGINT, SIGTERM and SIGHUP stop it cleanly: the editor is stopped,
- * every temporary file (edit buffer, half-written sibling) is removed, GitLab's "Aborted changing file:
- * nothing saved." is printed and the process exits with 128 + the signal number. The one moment a signal
- * waits for is the final rename, so that "nothing saved" is always true.
+ * every temporary file (edit buffer, half-written sibling) is removed, the file's lock is released,
+ * GitLab's "Aborted changing file: nothing saved." is printed and the process exits with 128 + the signal
+ * number. The one moment a signal waits for is the final rename, so that "nothing saved" is always true;
+ * a signal that waited for a save is reported after it (signalDuringSave) and the exit code is the
+ * save's, 0, because the file was saved.
  */
 let editor: ChildProcess | undefined;
 let committing = false;
 let deferred: HandledSignal | undefined;
 let late: HandledSignal | undefined;
+let lateReported = false;
+let exitGuarded = false;
 
 export function guardSignals(): () => void {
   const handler = (signal: HandledSignal): void => {
@@ -24,6 +29,9 @@ export function guardSignals(): () => void {
     abort(signal);
   };
   for (const signal of HANDLED_SIGNALS) process.on(signal, handler);
+  // Once, and kept: the command may end (the editor died of the hang-up) before the SIGHUP handler runs.
+  if (!exitGuarded) process.on('exit', letGoOfHungUpTerminal);
+  exitGuarded = true;
   return () => {
     for (const signal of HANDLED_SIGNALS) process.off(signal, handler);
   };
@@ -37,27 +45,83 @@ export function trackEditor(child: ChildProcess | undefined): void {
 /** Run the step that makes the change visible; a signal during it is acted on after it. */
 export async function commit<T>(step: () => Promise<T>): Promise<T> {
   committing = true;
+  let saved = false;
   try {
-    return await step();
+    const result = await step();
+    saved = true;
+    return result;
   } finally {
     committing = false;
-    // The file was saved: finish, then exit as interrupted without claiming that nothing was.
-    late ??= deferred;
+    const signal = deferred;
     deferred = undefined;
+    // The step failed: nothing was saved, so the signal stops us now as it would have before.
+    if (signal && !saved) abort(signal);
+    late ??= signal;
   }
 }
 
-function abort(signal: HandledSignal): never {
-  editor?.kill('SIGTERM');
+/**
+ * A signal that arrived while a file was being saved, and the note to print after saying it was saved.
+ * Whoever commits reports it once; a command that would go on to change more (rotate --all) stops.
+ */
+export function signalDuringSave(): { signal: HandledSignal; note: string } | undefined {
+  return late && { signal: late, note: signalAfterSaveNote(late) };
+}
+
+/** The note about a signal during the save, the first time it is asked for (then undefined). */
+export function takeSignalDuringSaveNote(): string | undefined {
+  if (!late || lateReported) return undefined;
+  lateReported = true;
+  return signalAfterSaveNote(late);
+}
+
+/**
+ * Stop now: the editor, temporary files, the lock, then GitLab's line and 128 + the signal number. Also
+ * used when the terminal hangs up under a prompt (the read fails with EIO before or instead of SIGHUP).
+ */
+let aborting = false;
+export function abort(signal: HandledSignal): void {
+  // Leaving a hung-up terminal's raw mode fails and reports it again: stop once.
+  if (aborting) return;
+  aborting = true;
+  try {
+    editor?.kill('SIGTERM');
+  } catch {
+    // already gone
+  }
   removeAllNow();
+  releaseAllLocks();
   const error = new InterruptedError(signal);
-  writeSync(2, `${error.message}\n`);
+  try {
+    writeSync(2, `${error.message}\n`);
+  } catch {
+    // stderr is gone too (a hung-up terminal): the exit code still tells
+  }
+  letGoOfHungUpTerminal();
   process.exit(error.exitCode);
 }
 
-/** The exit code of a signal that arrived while a file was being saved, if one did. */
-export function lateSignalExitCode(): number | undefined {
-  return late && new InterruptedError(late).exitCode;
+/**
+ * After a hang-up, Node's exit restores the terminal settings it saved at start-up and aborts (SIGABRT,
+ * a core dump holding the plaintext) when the hung-up terminal refuses with EIO. It skips a descriptor
+ * that no longer is the one it saved, so close the descriptors of a terminal that is gone (a write of
+ * nothing fails with EIO only there). Run on every exit while a command may change a file: the editor
+ * can die of the hang-up and end the command before our SIGHUP handler runs.
+ */
+function letGoOfHungUpTerminal(): void {
+  for (const fd of [0, 1, 2]) {
+    try {
+      if (!fstatSync(fd).isCharacterDevice()) continue;
+      writeSync(fd, Buffer.alloc(0));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EIO') continue;
+      try {
+        closeSync(fd);
+      } catch {
+        // already closed
+      }
+    }
+  }
 }
 
 /**
@@ -69,4 +133,6 @@ export function resetSignalState(): void {
   committing = false;
   deferred = undefined;
   late = undefined;
+  lateReported = false;
+  aborting = false;
 }

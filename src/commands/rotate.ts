@@ -6,6 +6,7 @@ import {
   DirectoryMissingError,
   EXIT,
   GitlabSecretsError,
+  InterruptedError,
   MissingKeyError,
   NotFoundError,
 } from '../errors.ts';
@@ -13,7 +14,8 @@ import type { Io } from '../io.ts';
 import { NAMESPACES } from '../namespaces.ts';
 import { openTarget } from './context.ts';
 import type { CommandContext } from './context.ts';
-import { commit } from '../signals.ts';
+import { prepareChange, reportSignalDuringSave, saveChange } from './save.ts';
+import { signalDuringSave } from '../signals.ts';
 
 export interface Rotated {
   path: string;
@@ -27,12 +29,15 @@ export interface Rotated {
  * newline on, which GitLab may not read.
  */
 export async function rotate(context: CommandContext): Promise<Rotated> {
-  const { target, file } = openTarget(context);
-  const result = await file.read();
+  // No --force: a file that no key decrypts has no plaintext to re-encrypt.
+  const change = await prepareChange(context);
+  const { target, current: result } = change;
   if (!result) throw new NotFoundError(`File '${target.path}' does not exist: nothing to re-encrypt.`);
-  await commit(() => file.write(result.plaintext));
+  // Another writer's newer file must not be replaced by the plaintext read before it.
+  await saveChange(context, change, result.plaintext, { onChanged: 'conflict', quiet: true });
   const readBy = result.keyIndex === 0 ? 'the primary key' : `rotated key ${result.keyIndex}`;
   context.io.stdout.write(`Re-encrypted ${target.path} with the primary key (it was readable with ${readBy}).\n`);
+  reportSignalDuringSave(context);
   return { path: target.path, keyIndex: result.keyIndex };
 }
 
@@ -46,6 +51,12 @@ export async function rotateAll(lookup: LookupOptions, io: Io): Promise<number> 
   let rotated = 0;
   for (const namespace of NAMESPACES) {
     for (const instance of namespace.instances?.names ?? [undefined]) {
+      // A signal waited for the last save: stop here, with the files re-encrypted so far reported.
+      const late = signalDuringSave();
+      if (late) {
+        exitCode = new InterruptedError(late.signal).exitCode;
+        break;
+      }
       const context: CommandContext = { namespace, instance, lookup, io };
       try {
         const { target } = openTarget(context);
@@ -58,6 +69,7 @@ export async function rotateAll(lookup: LookupOptions, io: Io): Promise<number> 
         if (error instanceof DirectoryMissingError) continue; // nothing of this namespace to re-encrypt
         // No key or a broken config is the same for every file: say it once.
         if (error instanceof MissingKeyError || error instanceof ConfigError || error instanceof BaseKeyTooSmallError) throw error;
+        if (error.exitCode === EXIT.CONFIG) throw error; // no GitLab root: the same for every file too
         io.stderr.write(`${namespace.name}${instance ? ` ${instance}` : ''}: ${error.message}\n`);
         if (exitCode === EXIT.OK) exitCode = error.exitCode;
       }

@@ -90,19 +90,21 @@ test('write replaces an existing file and the result is encrypted with the prima
   assert.deepEqual(tree.listSettings(), ['smtp.yaml.enc']);
 });
 
-test('write does not need the old file key: a file encrypted with another key is overwritten', async (t) => {
+// Issue 10: unlike GitLab, a file that no configured key decrypts is replaced only with --force
+// (test/safety/replace_guard.test.ts checks the refusal without it).
+test('write --force does not need the old file key: a file encrypted with another key is overwritten', async (t) => {
   const tree = newTree(t);
   tree.writeEncrypted('smtp.yaml.enc', 'user_name: "old"\n', OTHER_KEY_BASE);
-  const result = await runCli([...rootArgs(tree), 'smtp', 'write'], { input: SECRETS });
+  const result = await runCli([...rootArgs(tree), 'smtp', 'write', '--force'], { input: SECRETS });
   assertSucceedsWith(result, SAVED);
   assert.equal(tree.readPlaintext('smtp.yaml.enc', KEY_BASE).toString('utf8'), SECRETS);
 });
 
-test('write overwrites a corrupt file', async (t) => {
+test('write --force overwrites a corrupt file', async (t) => {
   const tree = newTree(t);
   const path = tree.writeEncrypted('smtp.yaml.enc', 'x');
   copyFileSync(FAKE_EDITOR, path); // any bytes that are not a body
-  const result = await runCli([...rootArgs(tree), 'smtp', 'write'], { input: SECRETS });
+  const result = await runCli([...rootArgs(tree), 'smtp', 'write', '--force'], { input: SECRETS });
   assertSucceedsWith(result, SAVED);
   assert.equal(tree.readPlaintext('smtp.yaml.enc').toString('utf8'), SECRETS);
 });

@@ -86,10 +86,19 @@ for (const [name, input] of BLANK_INPUTS.slice(0, 3)) {
   });
 }
 
-test('write --allow-empty clears a file encrypted with another key', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+test('write --allow-empty over a file encrypted with another key still needs --force (issue 10)', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const s = setup(t);
+  const path = s.tree.writeEncrypted('smtp.yaml.enc', SECRETS, OTHER_KEY_BASE);
+  const before = keep(path);
+  const refused = await s.run([...s.root, 'smtp', 'write', '--allow-empty'], { input: '' });
+  assert.equal(refused.exitCode, EXIT.DECRYPT, refused.stderr);
+  assertKept(path, before);
+});
+
+test('write --allow-empty --force clears a file encrypted with another key', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const s = setup(t);
   s.tree.writeEncrypted('smtp.yaml.enc', SECRETS, OTHER_KEY_BASE);
-  const result = await s.run([...s.root, 'smtp', 'write', '--allow-empty'], { input: '' });
+  const result = await s.run([...s.root, 'smtp', 'write', '--allow-empty', '--force'], { input: '' });
   assert.equal(result.exitCode, 0, result.stderr);
   assert.ok(result.stdout.endsWith(SAVED), result.stdout);
   assert.equal(s.tree.readPlaintext('smtp.yaml.enc').length, 0);
