@@ -1,7 +1,9 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { FileAccessError, LockHeldError, waitingForLockNote } from './errors.ts';
+import { FileAccessError, GitlabSecretsError, LockHeldError, waitingForLockNote } from './errors.ts';
 import { describeIoError } from './format/encrypted_file.ts';
+import { openDirectory, resolveForWrite } from './fs/trusted_path.ts';
+import type { OpenDirectory } from './fs/trusted_path.ts';
 
 /**
  * The lock every gitlab-secrets writer holds around "check the file is still the one I read, then rename
@@ -18,7 +20,10 @@ import { describeIoError } from './format/encrypted_file.ts';
  *     processes can both judge the same lock stale and remove a fresh one in between;
  *   - a live lock is waited for, up to a bounded time ($GITLAB_SECRETS_LOCK_TIMEOUT seconds, default
  *     10), then a clear error; release removes the lock only if it is still our own file (same inode,
- *     which cannot be reused while we hold it open).
+ *     which cannot be reused while we hold it open);
+ *   - the directory is resolved as a write would resolve it (src/fs/trusted_path.ts) and opened once;
+ *     every lock operation goes through that descriptor, so a settings directory swapped for a symlink
+ *     cannot make root create or remove a lock file anywhere else.
  */
 export interface HeldLock {
   readonly path: string;
@@ -53,26 +58,39 @@ export interface LockOptions {
 
 /** Take the lock of `target` (the encrypted file), waiting a bounded time for another holder. */
 export async function acquireLock(target: string, options: LockOptions): Promise<HeldLock> {
-  const path = lockPathOf(target);
+  const shown = lockPathOf(target);
+  let dir: OpenDirectory;
+  try {
+    dir = openDirectory(dirname(resolveForWrite(target)));
+  } catch (error) {
+    if (error instanceof GitlabSecretsError) throw error;
+    throw new FileAccessError(`Cannot write ${target}: ${describeIoError(error)}. The old file is intact.`);
+  }
+  const path = dir.entry(basename(shown));
   const timeoutS = lockTimeoutSeconds(options.env);
   const started = Date.now();
   let noted = false;
-  for (;;) {
-    const lock = tryCreate(path, target);
-    if (lock) return lock;
-    const holder = inspect(path);
-    if (holder.state === 'gone') continue;
-    if (holder.state === 'stale') {
-      breakStale(path, target);
-      continue;
+  try {
+    for (;;) {
+      const lock = tryCreate(path, shown, target, dir);
+      if (lock) return lock;
+      const holder = inspect(path);
+      if (holder.state === 'gone') continue;
+      if (holder.state === 'stale') {
+        breakStale(path, target);
+        continue;
+      }
+      const waited = Date.now() - started;
+      if (waited >= timeoutS * 1000) throw new LockHeldError(target, shown, holder.description, timeoutS);
+      if (!noted && waited >= NOTE_AFTER_MS) {
+        noted = true;
+        options.note?.(waitingForLockNote(shown, holder.description));
+      }
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
-    const waited = Date.now() - started;
-    if (waited >= timeoutS * 1000) throw new LockHeldError(target, path, holder.description, timeoutS);
-    if (!noted && waited >= NOTE_AFTER_MS) {
-      noted = true;
-      options.note?.(waitingForLockNote(path, holder.description));
-    }
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  } catch (error) {
+    dir.close();
+    throw error;
   }
 }
 
@@ -84,8 +102,11 @@ function lockTimeoutSeconds(env: NodeJS.ProcessEnv): number {
 const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 const INSPECT = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
-/** Create the lock file; null when it exists. Other failures are the save's failure (read-only, no permission). */
-function tryCreate(path: string, target: string): HeldLock | null {
+/**
+ * Create the lock file at `path` (inside `dir`, through its descriptor); null when it exists. Other failures
+ * are the save's failure (read-only, no permission). The held lock keeps `dir` open until it is released.
+ */
+function tryCreate(path: string, shown: string, target: string, dir: OpenDirectory): HeldLock | null {
   let fd: number;
   try {
     fd = openSync(path, CREATE, 0o600);
@@ -103,7 +124,7 @@ function tryCreate(path: string, target: string): HeldLock | null {
   const { dev, ino } = fstatSync(fd);
   let open = true;
   const lock: HeldLock = {
-    path,
+    path: shown,
     release() {
       if (!open) return;
       open = false;
@@ -115,6 +136,7 @@ function tryCreate(path: string, target: string): HeldLock | null {
         // already gone (removed by hand): nothing to release
       }
       closeSync(fd);
+      dir.close();
     },
   };
   held.add(lock);

@@ -3,6 +3,7 @@ import { accountName } from '../fs/accounts.ts';
 import type { Target } from '../config/locate.ts';
 import type { EncryptedFile, ReadResult } from '../format/encrypted_file.ts';
 import { acquireLock } from '../lock.ts';
+import { resolveForWrite } from '../fs/trusted_path.ts';
 import { commit, takeSignalDuringSaveNote } from '../signals.ts';
 import { openTarget } from './context.ts';
 import type { CommandContext, Opened } from './context.ts';
@@ -62,6 +63,9 @@ export interface PrepareOptions {
 
 export async function prepareChange(context: CommandContext, options: PrepareOptions = {}): Promise<Change> {
   const { target, file } = options.opened ?? openTarget(context, { createDir: options.createDir === true });
+  // A path git steered (a planted link, a path from git's gitlab.yml) is refused before anything is read
+  // or an editor opened: that, not the key, is what is wrong with it.
+  resolveForWrite(file.contentPath);
   const change: Change = {
     target,
     file,

@@ -152,7 +152,8 @@ test("git's symlink to git's own file is followed, and the file keeps git as its
   chmodSync(real, 0o600);
   s.allowInSettings('smtp.yaml.enc');
   linkAs(real, s.tree.file('smtp.yaml.enc'), attacker());
-  const result = await s.run([...s.root, 'smtp', 'write'], { input: NEW_SECRETS });
+  // The zero-byte file no key decrypts: replacing it takes --force (issue 10 §1).
+  const result = await s.run([...s.root, 'smtp', 'write', '--force'], { input: NEW_SECRETS });
   assertSuccess(result, SAVED);
   assert.equal(statSync(real).uid, attacker().uid);
   assert.equal(decrypt(readFileSync(real, 'latin1'), KEY_BASE).toString(), NEW_SECRETS);
