@@ -262,3 +262,33 @@ export class NotRegularTargetError extends GitlabSecretsError {
     super(`Refusing to replace ${path}: it is ${kind}, not a regular file. Nothing changed.`, EXIT.IO);
   }
 }
+
+/**
+ * The exit codes as `--help` lists them, one row each: [codes, meaning]. The one place they are described
+ * (cli.ts prints them under every command's help).
+ */
+export const EXIT_CODE_HELP: ReadonlyArray<readonly [string, string]> = [
+  ['0', 'success (also: saved with a WARNING, contents unchanged, show of a missing file)'],
+  ['1', 'internal error (a bug: please report it)'],
+  ['2', 'bad command line (unknown namespace, command or option)'],
+  ['3', 'configuration: no GitLab root, unreadable or invalid gitlab.yml/secrets.yml, unsupported ERB,\n"Base key too small"'],
+  ['4', 'the encrypted settings directory does not exist'],
+  ['5', 'missing encryption key (encrypted_settings_key_base)'],
+  ['6', 'cannot decrypt: wrong key or corrupt file'],
+  ['7', 'content refused (invalid YAML, not UTF-8, empty input over secrets): nothing saved'],
+  ['8', 'no $EDITOR, or the editor failed: nothing saved'],
+  ['9', 'a file could not be read or written: the old file is intact'],
+  ['10', 'the file changed on disk during the edit: nothing saved'],
+  ['11', 'get: no such key; rotate: no such file'],
+  ['12', 'doctor found a problem'],
+  ['129, 130, 143', 'interrupted by SIGHUP, SIGINT (Ctrl-C) or SIGTERM: nothing saved'],
+];
+
+/** The "Exit codes:" block of `--help`. */
+export function exitCodesHelp(): string {
+  const rows = EXIT_CODE_HELP.map(([codes, meaning]) => {
+    const [first, ...rest] = meaning.split('\n');
+    return [`  ${codes.length < 5 ? codes.padEnd(5) : `${codes}  `}${first}`, ...rest.map((line) => `       ${line}`)].join('\n');
+  });
+  return `\nExit codes:\n${rows.join('\n')}\n` + "GitLab's rake tasks exit 0 after most failures; gitlab-secrets does not, so scripts can tell.\n";
+}
