@@ -3,7 +3,7 @@ import type { LookupOptions } from './config/locate.ts';
 import type { CommandContext } from './commands/context.ts';
 import { NAMESPACE_COMMANDS, TOP_LEVEL_COMMANDS } from './commands/table.ts';
 import type { CommandRow, Invocation, NamespaceCommandRow } from './commands/table.ts';
-import { EXIT, GitlabSecretsError, exitCodesHelp } from './errors.ts';
+import { EXIT, GitlabSecretsError, PositionalValueError, exitCodesHelp } from './errors.ts';
 import { adoptKey } from './format/key_generator.ts';
 import type { PrefetchedKey } from './prefetch.ts';
 import { rewriteRakeArguments } from './argv.ts';
@@ -185,10 +185,13 @@ function buildProgram(io: Io, env: NodeJS.ProcessEnv, cwd: string, setExitCode: 
     const instance = namespace.instances ? ' shared_state' : '';
 
     for (const row of NAMESPACE_COMMANDS) {
+      const expected = row.args.length + (namespace.instances ? 1 : 0);
       define(group, row, row.description(namespace), namespace.instances)
+        .allowExcessArguments(row.valueNotInArguments === true)
         .addHelpText('after', `${row.help(namespace, cli, instance)}\n${EXIT_CODES_HELP}`)
         .action((...args: unknown[]) => {
           const command = args.at(-1) as Command;
+          if (command.args.length > expected) throw new PositionalValueError(`gitlab-secrets ${namespace.name} ${row.name}`);
           return run(row, () => row.run({ ...invocation(command, row), context: contextOf(command, row, namespace) }));
         });
     }

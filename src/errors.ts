@@ -279,7 +279,7 @@ export const EXIT_CODE_HELP: ReadonlyArray<readonly [string, string]> = [
   ['8', 'no $EDITOR, or the editor failed: nothing saved'],
   ['9', 'a file could not be read or written: the old file is intact'],
   ['10', 'the file changed on disk during the edit: nothing saved'],
-  ['11', 'get: no such key; rotate: no such file'],
+  ['11', 'get, unset: no such key; rotate: no such file'],
   ['12', 'doctor found a problem'],
   ['129, 130, 143', 'interrupted by SIGHUP, SIGINT (Ctrl-C) or SIGTERM: nothing saved'],
 ];
@@ -291,4 +291,85 @@ export function exitCodesHelp(): string {
     return [`  ${codes.length < 5 ? codes.padEnd(5) : `${codes}  `}${first}`, ...rest.map((line) => `       ${line}`)].join('\n');
   });
   return `\nExit codes:\n${rows.join('\n')}\n` + "GitLab's rake tasks exit 0 after most failures; gitlab-secrets does not, so scripts can tell.\n";
+}
+
+/** A line of our own help after a message: GitLab's lines stay as they are, ours start with `hint: `. */
+export function hintLine(text: string): string {
+  return `hint: ${text}`;
+}
+
+/** `set password hunter2`: the value would be in `ps` and the shell history, and is never echoed back. */
+export class PositionalValueError extends UsageError {
+  constructor(command: string) {
+    super(
+      `${command} takes the value from stdin or --value, not as an argument.\n` +
+        hintLine(`printf '%s' \"$VALUE\" | ${command} <key>   (or type it at the prompt; --value is visible in ps and shell history)`),
+    );
+  }
+}
+
+/** `set --value` takes one YAML scalar, on one line. The value itself is never repeated. */
+export class ValueNotScalarError extends UsageError {
+  constructor() {
+    super('--value takes one YAML scalar on one line (a string, number, true/false or null); for anything else use edit.');
+  }
+}
+
+export class BadSettingPathError extends UsageError {
+  constructor(path: string) {
+    super(`'${path}' is not a dotted path of keys (like main.password).`);
+  }
+}
+
+/** set/unset through a value that is not a mapping, or set on a whole mapping. */
+export class SettingPathConflictError extends InvalidContentError {
+  constructor(path: string, at: string, isMapping: boolean) {
+    super(
+      isMapping
+        ? `Cannot set ${path}: it holds a mapping or a list, not one value: nothing saved. Use edit to change it.`
+        : `Cannot set ${path}: ${at} holds a value that is not a mapping: nothing saved.`,
+    );
+  }
+}
+
+/** The file's text has a layout set/unset do not change in place (flow mapping, anchors, duplicate keys...). */
+export class InPlaceEditRefusedError extends InvalidContentError {
+  constructor(path: string, reason: string, editCommand: string) {
+    super(`Cannot change ${path} in place (${reason}): nothing saved.\n${hintLine(`change it with ${editCommand}`)}`);
+  }
+}
+
+export class EmptyValueError extends InvalidContentError {
+  constructor() {
+    super(
+      'The value from stdin is empty: nothing saved. If the command before the pipe failed, fix it; ' +
+        'to set an empty value on purpose, pass --allow-empty.',
+    );
+  }
+}
+
+export class ValueNotUtf8Error extends InvalidContentError {
+  constructor() {
+    super('The value from stdin is not valid UTF-8: nothing saved.');
+  }
+}
+
+export class PromptMismatchError extends InvalidContentError {
+  constructor() {
+    super('The two values typed do not match: nothing saved.');
+  }
+}
+
+/** The current text is not a block mapping of settings set/unset could add to. */
+export class CurrentContentInvalidError extends InvalidContentError {
+  constructor(path: string, editCommand: string) {
+    super(`${path} does not hold valid YAML, so one value cannot be changed: nothing saved.\n${hintLine(`fix it with ${editCommand}`)}`);
+  }
+}
+
+/** `get` or `unset` of a key the file does not hold. */
+export class KeyNotFoundError extends NotFoundError {
+  constructor(key: string, path: string) {
+    super(`Key '${key}' not found in ${path}.`);
+  }
 }

@@ -55,6 +55,8 @@ interface CommandRowBase {
   readonly changesFile: boolean;
   /** It needs the primary key: prefetch starts deriving it before the CLI loads. */
   readonly needsKey: boolean;
+  /** An argument too many is a value typed on the command line (`set password hunter2`): refused, never echoed. */
+  readonly valueNotInArguments?: boolean;
   /** Its line in the program's `--help` list of commands: [usage, what it is for]. */
   readonly overview?: readonly [string, string];
 }
@@ -162,6 +164,54 @@ export const NAMESPACE_COMMANDS: readonly NamespaceCommandRow[] = [
     changesFile: false,
     needsKey: true,
     run: async ({ context, args }) => (await import('./get.ts')).get(context, args[0]!),
+  },
+  {
+    scope: 'namespace',
+    name: 'set',
+    summary: 'change one value, keeping the rest of the file as it is',
+    description: (ns) => `change one value of ${ns.fileName}, read from stdin (or a prompt), keeping every other byte`,
+    args: [{ name: '<key>', description: 'a dotted path: password, main.password' }],
+    options: [
+      { flags: '--value <value>', description: 'the value as a YAML scalar (587 is a number); visible in ps and shell history' },
+      { flags: '--allow-empty', description: 'let an empty value from stdin be set' },
+      CREATE_DIR,
+      { flags: '--force', description: 'start from nothing if the key cannot read the file (its contents are lost)' },
+    ],
+    help: (ns, cli, instance) =>
+      `\nThe value comes from stdin: a pipe gives all of it less one trailing newline; a terminal asks twice without\n` +
+      `echoing. It is always a string (0777, yes, null stay strings). --value VALUE takes it from the command line\n` +
+      `instead, read as YAML (--value 587 is a number), but the command line is visible in ps and shell history.\n` +
+      `Missing mappings on the path are created; comments, order and quoting of everything else stay as they are.\n\n` +
+      `Examples:\n  ${cli} set password${instance}                              # asks twice\n` +
+      `  vault kv get -field=password secret/${ns.rakeName} | ${cli} set password${instance}\n` +
+      `  ${cli} set port${instance} --value 587\n  gitlab-secrets ldap set main.password < /run/secrets/ldap_password`,
+    valueNotInArguments: true,
+    overview: ['gitlab-secrets <namespace> set <key>', 'change one value from stdin: vault … | gitlab-secrets smtp set password'],
+    changesFile: true,
+    needsKey: true,
+    run: async ({ context, args, options }) => {
+      const setOptions = {
+        value: typeof options['value'] === 'string' ? options['value'] : undefined,
+        allowEmpty: on(options, 'allowEmpty'),
+        createDir: on(options, 'createDir'),
+        force: on(options, 'force'),
+      };
+      return (await import('./set.ts')).set(context, args[0]!, setOptions);
+    },
+  },
+  {
+    scope: 'namespace',
+    name: 'unset',
+    summary: 'remove one value, keeping the rest of the file as it is',
+    description: (ns) => `remove one value of ${ns.fileName}, keeping every other byte`,
+    args: [{ name: '<key>', description: 'a dotted path: password, main.password' }],
+    options: [],
+    help: (_ns, cli, instance) =>
+      `\nA missing key exits 11 and changes nothing.\n\nExamples:\n  ${cli} unset password${instance}\n  gitlab-secrets ldap unset main.bind_dn`,
+    overview: ['gitlab-secrets <namespace> unset <key>', 'remove one value (exit 11 if it is not there)'],
+    changesFile: true,
+    needsKey: true,
+    run: async ({ context, args }) => (await import('./unset.ts')).unset(context, args[0]!),
   },
   {
     scope: 'namespace',
