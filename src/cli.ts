@@ -3,7 +3,7 @@ import type { LookupOptions } from './config/locate.ts';
 import type { CommandContext } from './commands/context.ts';
 import { NAMESPACE_COMMANDS, TOP_LEVEL_COMMANDS } from './commands/table.ts';
 import type { CommandRow, Invocation, NamespaceCommandRow } from './commands/table.ts';
-import { EXIT, GitlabSecretsError, PositionalValueError, exitCodesHelp } from './errors.ts';
+import { EXIT, GitlabSecretsError, PositionalValueError, exitCodesHelp, hintLine } from './errors.ts';
 import { adoptKey } from './format/key_generator.ts';
 import type { PrefetchedKey } from './prefetch.ts';
 import { rewriteRakeArguments } from './argv.ts';
@@ -82,17 +82,28 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   const env = { ...(options.env ?? process.env) };
   const args = rewriteRakeArguments(argv, env);
   let exitCode: number = EXIT.OK;
-  const program = buildProgram(io, env, options.cwd ?? process.cwd(), (code) => (exitCode = code));
+  let commanderError = '';
+  const program = buildProgram(io, env, options.cwd ?? process.cwd(), (code) => (exitCode = code), (text) => (commanderError += text));
   try {
     await program.parseAsync(args, { from: 'user' });
     return lateSignalExitCode() ?? exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // commander has printed its message or the help already
-      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? EXIT.OK : EXIT.USAGE;
+      // commander has printed the help already, or handed us its message
+      if (error.exitCode === 0) return EXIT.OK;
+      const { suggestionsFor } = await import('./suggest.ts');
+      const hints = suggestionsFor(args, error.code, commanderError);
+      // Our hint replaces commander's own guess, which knows nothing of namespaces.
+      io.stderr.write(hints.length > 0 ? commanderError.replace(/\n\(Did you mean [^\n]*\?\)\n$/, '\n') : commanderError);
+      for (const hint of hints) io.stderr.write(`${hintLine(hint)}\n`);
+      return EXIT.USAGE;
     }
     if (error instanceof GitlabSecretsError) {
       io.stderr.write(`${error.message}\n`);
+      if (error.exitCode === EXIT.USAGE) {
+        const { suggestionsFor } = await import('./suggest.ts');
+        for (const hint of suggestionsFor(args, '', '')) io.stderr.write(`${hintLine(hint)}\n`);
+      }
       return error.exitCode;
     }
     io.stderr.write(`gitlab-secrets: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -100,7 +111,13 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   }
 }
 
-function buildProgram(io: Io, env: NodeJS.ProcessEnv, cwd: string, setExitCode: (code: number) => void): Command {
+function buildProgram(
+  io: Io,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  setExitCode: (code: number) => void,
+  outputError: (text: string) => void,
+): Command {
   const program = new Command('gitlab-secrets')
     .description(
       "Show, edit and write GitLab's encrypted settings (shared/encrypted_settings/*.yaml.enc) without booting Rails.\n" +
@@ -117,6 +134,8 @@ function buildProgram(io: Io, env: NodeJS.ProcessEnv, cwd: string, setExitCode: 
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
+      // Held until main() knows whether a hint of ours replaces commander's guess.
+      outputError: (text) => outputError(text),
     })
     .showSuggestionAfterError()
     .configureHelp({ showGlobalOptions: true })

@@ -373,3 +373,16 @@ export class KeyNotFoundError extends NotFoundError {
     super(`Key '${key}' not found in ${path}.`);
   }
 }
+
+/** Suggestions for a refused command line (src/suggest.ts), each printed as a `hint: ` line. */
+export function didYouMean(command: string): string {
+  return `did you mean \`${command}\`?`;
+}
+
+export function needsNamespace(verb: string, namespaces: readonly string[]): string {
+  return `${verb} needs a namespace first: gitlab-secrets <namespace> ${verb} (namespaces: ${namespaces.join(', ')})`;
+}
+
+export function variablesAreUpperCase(assignment: string): string {
+  return `variables are upper case: ${assignment}`;
+}
