@@ -25,26 +25,36 @@ export function suggestionsFor(args: readonly string[], code: string, message: s
   if (unknown === undefined) return hints;
   const words = commandWords(args);
   const at = words.indexOf(unknown);
-  const rest = (from: number): string[] => words.slice(from);
+  /** The words after a corrected `<namespace> <verb>`: only as many as it takes, so a value typed by mistake is never echoed. */
+  const argsOf = (namespace: string, verb: string, from: number): string[] => {
+    const row = NAMESPACE_COMMANDS.find((command) => command.name === verb)!;
+    const takesInstance = NAMESPACES.some((ns) => ns.name === namespace && ns.instances);
+    return words.slice(from, from + row.args.length + (takesInstance ? 1 : 0));
+  };
   const line = (...parts: string[]): string => ['gitlab-secrets', ...parts].join(' ');
 
   if (at === 0) {
     const rake = /^gitlab:([^:]+):secrets?:([^:[\]]+)(?:\[([^\]]*)\])?$/i.exec(unknown);
     const namespace = nearNamespace(rake ? rake[1]! : unknown);
     const verb = nearVerb(rake ? rake[2]! : unknown);
-    if (rake && namespace && verb) hints.push(didYouMean(line(namespace, verb, ...(rake[3] ? [rake[3]] : []), ...rest(1))));
+    if (rake && namespace && verb) hints.push(didYouMean(line(namespace, verb, ...(rake[3] ? [rake[3]] : argsOf(namespace, verb, 1)))));
     else if (!rake && verb && words[1] !== undefined && nearNamespace(words[1])) {
-      hints.push(didYouMean(line(nearNamespace(words[1])!, verb, ...rest(2))));
-    } else if (!rake && namespace) hints.push(didYouMean(line(namespace, ...rest(1))));
-    else if (!rake && verb) hints.push(needsNamespace(verb, NAMESPACES.map((ns) => ns.name)));
-    else {
+      const namespace = nearNamespace(words[1])!;
+      hints.push(didYouMean(line(namespace, verb, ...argsOf(namespace, verb, 2))));
+    } else if (!rake && namespace) {
+      const next = words[1] === undefined ? undefined : nearVerb(words[1]);
+      hints.push(didYouMean(next ? line(namespace, next, ...argsOf(namespace, next, 2)) : line(namespace)));
+    } else if (!rake && verb) {
+      hints.push(needsNamespace(verb, NAMESPACES.map((ns) => ns.name)));
+    } else {
       const top = near(unknown, TOP_LEVEL_COMMANDS.map((row) => [row.name, row.name] as const));
-      if (top) hints.push(didYouMean(line(top, ...rest(1))));
+      const row = TOP_LEVEL_COMMANDS.find((command) => command.name === top);
+      if (top) hints.push(didYouMean(line(top, ...words.slice(1, 1 + (row?.args.length ?? 0)))));
     }
   } else if (at === 1) {
     const namespace = nearNamespace(words[0]!);
     const verb = nearVerb(unknown);
-    if (namespace && verb) hints.push(didYouMean(line(namespace, verb, ...rest(2))));
+    if (namespace && verb) hints.push(didYouMean(line(namespace, verb, ...argsOf(namespace, verb, 2))));
   }
   return hints;
 }

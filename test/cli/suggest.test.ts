@@ -16,6 +16,10 @@ const cases: Array<[string[], string]> = [
   [['gitlab:smtp:secrets:show'], "error: unknown command 'gitlab:smtp:secrets:show'\nhint: did you mean `gitlab-secrets smtp show`?\n"],
   [['smtp', 'shwo'], "error: unknown command 'shwo'\nhint: did you mean `gitlab-secrets smtp show`?\n"],
   [['docter'], "error: unknown command 'docter'\nhint: did you mean `gitlab-secrets doctor`?\n"],
+  // A value typed on the command line by mistake is never repeated in the suggestion.
+  [['set', 'smtp', 'password', 'hunter2-secret'], "error: unknown command 'set'\nhint: did you mean `gitlab-secrets smtp set password`?\n"],
+  [['SMTP', 'set', 'password', 'hunter2-secret'], "error: unknown command 'SMTP'\nhint: did you mean `gitlab-secrets smtp set password`?\n"],
+  [['redis', 'sett', 'password', 'cache', 'x'], "error: unknown command 'sett'\nhint: did you mean `gitlab-secrets redis set password cache`?\n"],
   [
     ['smtp', 'edit', 'editor=vim'],
     "error: too many arguments for 'edit'. Expected 0 arguments but got 1.\nhint: variables are upper case: EDITOR=vim\n",
