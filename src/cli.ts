@@ -65,6 +65,7 @@ function namespaceHelp(namespace: Namespace): string {
   return (
     `\nExamples:\n  ${cli} show${instance}\n  EDITOR=vim ${cli} edit${instance}\n` +
     `  gcloud kms decrypt --ciphertext-file=${namespace.rakeName}.enc --plaintext-file=- --key=… | ${cli} write${instance}\n` +
+    `  vault kv get -field=password secret/${namespace.rakeName} | ${cli} set password${instance}\n` +
     `  gitlab-rake gitlab:${namespace.rakeName}:secret:show  →  gitlab-secrets gitlab:${namespace.rakeName}:secret:show\n` +
     `  ${cli} show --gitlab-root /opt/gitlab/embedded/service/gitlab-rails     # Omnibus (found by default)\n` +
     `  cd /home/git/gitlab && sudo -u git -H ${cli} show                       # source install\n` +

@@ -1,12 +1,11 @@
 import { KeyNotFoundError } from '../errors.ts';
 import { openTarget } from './context.ts';
 import type { CommandContext } from './context.ts';
-import { currentText, inPlace, readCurrent, refusePositionalValue, saveEdit, settingPath } from './set.ts';
+import { currentText, inPlace, readCurrent, saveEdit, settingPath } from './set.ts';
 import { unsetInText } from './text_edit.ts';
 
 /** `gitlab-secrets <ns> unset <dotted.key>`: remove one setting, every other byte staying as it was. */
 export async function unset(context: CommandContext, key: string): Promise<void> {
-  refusePositionalValue(context, 'unset');
   const path = settingPath(key);
   const opened = openTarget(context);
   const current = await readCurrent(opened, false);
