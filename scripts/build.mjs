@@ -35,4 +35,16 @@ await build({
   plugins: [editorDepsApart],
 });
 await build({ ...common, entryPoints: ['src/editor_deps.ts'], outfile: 'dist/editor_deps.cjs' });
-await build({ ...common, entryPoints: ['src/prefetch.ts'], outfile: 'dist/prefetch.cjs' });
+/**
+ * The prefetch reads the command table for its names only: the handlers the table loads with `import()`
+ * are never called there, so they stay out of dist/prefetch.cjs.
+ */
+const handlersApart = {
+  name: 'handlers-apart',
+  setup(build) {
+    build.onResolve({ filter: /.*/ }, (args) =>
+      args.kind === 'dynamic-import' && /[\\/]commands[\\/]table\.ts$/.test(args.importer) ? { path: args.path, external: true } : undefined,
+    );
+  },
+};
+await build({ ...common, entryPoints: ['src/prefetch.ts'], outfile: 'dist/prefetch.cjs', plugins: [handlersApart] });

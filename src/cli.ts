@@ -1,47 +1,22 @@
 import { Argument, Command, CommanderError, Option } from 'commander';
 import type { LookupOptions } from './config/locate.ts';
 import type { CommandContext } from './commands/context.ts';
-import type { EditOptions } from './commands/edit.ts';
-import type { ShowOptions } from './commands/show.ts';
-import type { WriteOptions } from './commands/write.ts';
-import { EXIT, GitlabSecretsError } from './errors.ts';
-import { SERIALIZERS } from './format/message_encryptor.ts';
-import type { Serializer } from './format/message_encryptor.ts';
+import { NAMESPACE_COMMANDS, TOP_LEVEL_COMMANDS } from './commands/table.ts';
+import type { CommandRow, Invocation, NamespaceCommandRow } from './commands/table.ts';
+import { EXIT, GitlabSecretsError, PositionalValueError, exitCodesHelp, hintLine } from './errors.ts';
 import { adoptKey } from './format/key_generator.ts';
 import type { PrefetchedKey } from './prefetch.ts';
 import { rewriteRakeArguments } from './argv.ts';
-import { COMPLETION_SHELLS, completionScript } from './completion.ts';
-import type { CompletionShell } from './completion.ts';
 import { processIo } from './io.ts';
 import type { Io } from './io.ts';
 import { NAMESPACES, namespaceByName } from './namespaces.ts';
+import type { Namespace } from './namespaces.ts';
+import type { Serializer } from './format/message_encryptor.ts';
 import { guardSignals, resetSignalState } from './signals.ts';
 import { forgetAll } from './fs/cleanup.ts';
 
 declare const PACKAGE_VERSION: string | undefined;
 const VERSION = typeof PACKAGE_VERSION === 'string' ? PACKAGE_VERSION : '0.0.0-dev';
-
-/** The command handlers; loaded on first use so `show` never loads the editor or its dependencies. */
-export interface Handlers {
-  show(context: CommandContext, options: ShowOptions): Promise<void>;
-  edit(context: CommandContext, options: EditOptions): Promise<void>;
-  write(context: CommandContext, options: WriteOptions): Promise<void>;
-  get(context: CommandContext, key: string): Promise<void>;
-  rotate(context: CommandContext): Promise<unknown>;
-  /** Resolve with the exit code. */
-  rotateAll(lookup: LookupOptions, io: Io): Promise<number>;
-  doctor(lookup: LookupOptions, io: Io): Promise<number>;
-}
-
-const HANDLERS: Handlers = {
-  show: async (context, options) => (await import('./commands/show.ts')).show(context, options),
-  edit: async (context, options) => (await import('./commands/edit.ts')).edit(context, options),
-  write: async (context, options) => (await import('./commands/write.ts')).write(context, options),
-  get: async (context, key) => (await import('./commands/get.ts')).get(context, key),
-  rotate: async (context) => (await import('./commands/rotate.ts')).rotate(context),
-  rotateAll: async (lookup, io) => (await import('./commands/rotate.ts')).rotateAll(lookup, io),
-  doctor: async (lookup, io) => (await import('./commands/doctor.ts')).doctor(lookup, io),
-};
 
 export interface MainOptions {
   /** The key derivation bin/ started before loading the CLI (src/prefetch.ts). */
@@ -49,43 +24,25 @@ export interface MainOptions {
   io?: Io;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
-  handlers?: Partial<Handlers>;
 }
 
-const EXIT_CODES_HELP = `
-Exit codes:
-  0    success (also: saved with a WARNING, contents unchanged, show of a missing file)
-  1    internal error (a bug: please report it)
-  2    bad command line (unknown namespace, command or option)
-  3    configuration: no GitLab root, unreadable or invalid gitlab.yml/secrets.yml, unsupported ERB,
-       "Base key too small"
-  4    the encrypted settings directory does not exist
-  5    missing encryption key (encrypted_settings_key_base)
-  6    cannot decrypt: wrong key or corrupt file (write/edit replace it only with --force)
-  7    content refused (invalid YAML, not UTF-8, empty input over secrets): nothing saved
-  8    no $EDITOR, or the editor failed: nothing saved
-  9    a file could not be read or written: the old file is intact
-  10   the file changed on disk during the edit, or another gitlab-secrets kept it locked: nothing saved
-  11   get: no such key; rotate: no such file
-  12   doctor found a problem
-  129, 130, 143  interrupted by SIGHUP, SIGINT (Ctrl-C) or SIGTERM: nothing saved. A signal during the
-       final rename waits for it: the save completes, a note says so and the exit code is the save's
-       (rotate --all then stops and exits 128 + the signal number)
-GitLab's rake tasks exit 0 after most failures; gitlab-secrets does not, so scripts can tell.
-`;
+const EXIT_CODES_HELP = exitCodesHelp();
+
+/** The program's list of commands beyond show/edit/write, from the rows that have a line for it. */
+function overview(): string {
+  const lines = [...NAMESPACE_COMMANDS, ...TOP_LEVEL_COMMANDS].flatMap((row) => (row.overview ? [row.overview] : []));
+  const width = Math.max(...lines.map(([usage]) => usage.length)) + 2;
+  return lines.map(([usage, text]) => `  ${usage.padEnd(width)}${text}`).join('\n');
+}
 
 const PROGRAM_HELP = `
 Namespaces: ${NAMESPACES.map((ns) => ns.name).join(', ')}
+Commands of every namespace: ${NAMESPACE_COMMANDS.map((row) => row.name).join(', ')}
 Rake task names work too: gitlab-secrets gitlab:smtp:secret:show
 Rake-style variables work too: gitlab-secrets smtp edit EDITOR=vim
 
 Other commands:
-  gitlab-secrets <namespace> get <key>     one value, for scripts: PASS=$(gitlab-secrets smtp get password)
-  gitlab-secrets <namespace> show --json   the settings as JSON
-  gitlab-secrets <namespace> rotate        re-encrypt with the primary key after a key rotation
-  gitlab-secrets rotate --all              the same for every namespace file that exists
-  gitlab-secrets doctor                    where everything is, what is wrong and how to fix it
-  gitlab-secrets completion bash|zsh|fish  a shell completion script: source <(gitlab-secrets completion bash)
+${overview()}
 
 Examples:
   gitlab-secrets smtp show
@@ -102,12 +59,13 @@ config/gitlab.yml, else the first of /opt/gitlab/embedded/service/gitlab-rails, 
 ${EXIT_CODES_HELP}`;
 
 /** Examples for `gitlab-secrets <namespace> --help`: the commands as GitLab's docs would run them. */
-function namespaceHelp(namespace: (typeof NAMESPACES)[number]): string {
+function namespaceHelp(namespace: Namespace): string {
   const cli = `gitlab-secrets ${namespace.name}`;
   const instance = namespace.instances ? ' shared_state' : '';
   return (
     `\nExamples:\n  ${cli} show${instance}\n  EDITOR=vim ${cli} edit${instance}\n` +
     `  gcloud kms decrypt --ciphertext-file=${namespace.rakeName}.enc --plaintext-file=- --key=… | ${cli} write${instance}\n` +
+    `  vault kv get -field=password secret/${namespace.rakeName} | ${cli} set password${instance}\n` +
     `  gitlab-rake gitlab:${namespace.rakeName}:secret:show  →  gitlab-secrets gitlab:${namespace.rakeName}:secret:show\n` +
     `  ${cli} show --gitlab-root /opt/gitlab/embedded/service/gitlab-rails     # Omnibus (found by default)\n` +
     `  cd /home/git/gitlab && sudo -u git -H ${cli} show                       # source install\n` +
@@ -123,20 +81,30 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   if (options.prefetched) adoptKey(options.prefetched.keyBase, options.prefetched.key);
   const io = options.io ?? processIo();
   const env = { ...(options.env ?? process.env) };
-  const handlers = { ...HANDLERS, ...options.handlers };
   const args = rewriteRakeArguments(argv, env);
   let exitCode: number = EXIT.OK;
-  const program = buildProgram(io, env, options.cwd ?? process.cwd(), handlers, (code) => (exitCode = code));
+  let commanderError = '';
+  const program = buildProgram(io, env, options.cwd ?? process.cwd(), (code) => (exitCode = code), (text) => (commanderError += text));
   try {
     await program.parseAsync(args, { from: 'user' });
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // commander has printed its message or the help already
-      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? EXIT.OK : EXIT.USAGE;
+      // commander has printed the help already, or handed us its message
+      if (error.exitCode === 0) return EXIT.OK;
+      const { suggestionsFor } = await import('./suggest.ts');
+      const hints = suggestionsFor(args, error.code, commanderError);
+      // Our hint replaces commander's own guess, which knows nothing of namespaces.
+      io.stderr.write(hints.length > 0 ? commanderError.replace(/\n\(Did you mean [^\n]*\?\)\n$/, '\n') : commanderError);
+      for (const hint of hints) io.stderr.write(`${hintLine(hint)}\n`);
+      return EXIT.USAGE;
     }
     if (error instanceof GitlabSecretsError) {
       io.stderr.write(`${error.message}\n`);
+      if (error.exitCode === EXIT.USAGE) {
+        const { suggestionsFor } = await import('./suggest.ts');
+        for (const hint of suggestionsFor(args, '', '')) io.stderr.write(`${hintLine(hint)}\n`);
+      }
       return error.exitCode;
     }
     io.stderr.write(`gitlab-secrets: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -148,8 +116,8 @@ function buildProgram(
   io: Io,
   env: NodeJS.ProcessEnv,
   cwd: string,
-  handlers: Handlers,
   setExitCode: (code: number) => void,
+  outputError: (text: string) => void,
 ): Command {
   const program = new Command('gitlab-secrets')
     .description(
@@ -167,6 +135,8 @@ function buildProgram(
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
+      // Held until main() knows whether a hint of ours replaces commander's guess.
+      outputError: (text) => outputError(text),
     })
     .showSuggestionAfterError()
     .configureHelp({ showGlobalOptions: true })
@@ -184,40 +154,45 @@ function buildProgram(
       cwd,
     };
   };
-  const guarded = async (run: () => Promise<void>): Promise<void> => {
-    const release = guardSignals();
+  /** Run a row's handler; a command that changes a file runs under the signal guard. */
+  const run = async (row: CommandRow, handler: () => Promise<number | void>): Promise<void> => {
+    const release = row.changesFile ? guardSignals() : undefined;
     try {
-      await run();
+      const code = await handler();
+      if (typeof code === 'number') setExitCode(code);
     } finally {
-      release();
+      release?.();
     }
   };
+  const define = (parent: Command, row: CommandRow, description: string, instance: Namespace['instances']): Command => {
+    const command = parent.command(row.name).description(description);
+    for (const argument of row.args) {
+      const arg = new Argument(argument.name, argument.description);
+      command.addArgument(argument.choices ? arg.choices(argument.choices) : arg);
+    }
+    if (instance) command.argument('[instance]', `the Redis instance (default: ${instance.default})`);
+    for (const option of row.options) {
+      const added = new Option(option.flags, option.description);
+      if (option.choices) added.choices(option.choices);
+      command.addOption(option.required ? added.makeOptionMandatory() : added);
+    }
+    return command;
+  };
+  const invocation = (command: Command, row: CommandRow): Invocation => ({
+    args: (command.processedArgs as Array<string | undefined>).slice(0, row.args.length).filter((arg) => arg !== undefined),
+    options: command.opts(),
+    lookup: lookupOf(command),
+    io,
+  });
 
-  program
-    .command('doctor')
-    .description('check every namespace: where its file is, whether it exists and decrypts, and how to fix problems')
-    .addHelpText('after', `\nExample:\n  gitlab-secrets doctor\n  gitlab-secrets --gitlab-root /home/git/gitlab doctor\n${EXIT_CODES_HELP}`)
-    .action(async (_options: unknown, command: Command) => setExitCode(await handlers.doctor(lookupOf(command), io)));
-  program
-    .command('rotate')
-    .description('re-encrypt every existing namespace file with the primary key (after a key rotation)')
-    .requiredOption('--all', 'every namespace (to re-encrypt one: gitlab-secrets <namespace> rotate)')
-    .addHelpText('after', `\nExample:\n  gitlab-secrets rotate --all\n${EXIT_CODES_HELP}`)
-    .action((_options: unknown, command: Command) =>
-      guarded(async () => setExitCode(await handlers.rotateAll(lookupOf(command), io))),
-    );
-
-  program
-    .command('completion')
-    .description('print a shell completion script for bash, zsh or fish')
-    .addArgument(new Argument('<shell>', 'the shell').choices(COMPLETION_SHELLS))
-    .addHelpText(
-      'after',
-      '\nExamples:\n  source <(gitlab-secrets completion bash)     # in ~/.bashrc\n' +
-        '  source <(gitlab-secrets completion zsh)      # in ~/.zshrc, after compinit\n' +
-        '  gitlab-secrets completion fish > ~/.config/fish/completions/gitlab-secrets.fish',
-    )
-    .action((shell: CompletionShell) => void io.stdout.write(completionScript(shell)));
+  for (const row of TOP_LEVEL_COMMANDS) {
+    define(program, row, row.description, null)
+      .addHelpText('after', row.exitCodes ? `${row.help}${EXIT_CODES_HELP}` : row.help)
+      .action((...args: unknown[]) => {
+        const command = args.at(-1) as Command;
+        return run(row, () => row.run(invocation(command, row)));
+      });
+  }
 
   for (const namespace of NAMESPACES) {
     const group = program
@@ -226,87 +201,30 @@ function buildProgram(
       .description(`${namespace.displayName} secrets (${namespace.fileName})`)
       .usage('<command> [options]')
       .addHelpText('after', () => namespaceHelp(namespace));
+    const cli = `gitlab-secrets ${namespace.name}`;
+    const instance = namespace.instances ? ' shared_state' : '';
 
-    const context = (command: Command): CommandContext => ({
+    for (const row of NAMESPACE_COMMANDS) {
+      const expected = row.args.length + (namespace.instances ? 1 : 0);
+      define(group, row, row.description(namespace), namespace.instances)
+        .allowExcessArguments(row.valueNotInArguments === true)
+        .addHelpText('after', `${row.help(namespace, cli, instance)}\n${EXIT_CODES_HELP}`)
+        .action((...args: unknown[]) => {
+          const command = args.at(-1) as Command;
+          if (command.args.length > expected) throw new PositionalValueError(`gitlab-secrets ${namespace.name} ${row.name}`);
+          return run(row, () => row.run({ ...invocation(command, row), context: contextOf(command, row, namespace) }));
+        });
+    }
+  }
+  return program;
+
+  function contextOf(command: Command, row: NamespaceCommandRow, namespace: Namespace): CommandContext {
+    return {
       namespace: namespaceByName(namespace.name),
-      instance: command.processedArgs.at(-1) as string | undefined,
+      instance: namespace.instances ? (command.processedArgs[row.args.length] as string | undefined) : undefined,
       io,
       lookup: lookupOf(command),
       serializer: command.opts<{ serializer?: Serializer }>().serializer,
-    });
-    const verb = (name: string, description: string, help: string, argument?: string): Command => {
-      const command = group.command(name).description(description);
-      if (argument) command.argument(argument);
-      if (namespace.instances) {
-        command.argument('[instance]', `the Redis instance (default: ${namespace.instances.default})`);
-      }
-      return command.addHelpText('after', `${help}\n${EXIT_CODES_HELP}`);
     };
-    const invocation = `gitlab-secrets ${namespace.name}`;
-    const instance = namespace.instances ? ' shared_state' : '';
-    const createDir = ['--create-dir', 'create the settings directory if it is missing'] as const;
-    const serializer = (): Option => new Option('--serializer <format>', "write Marshal (every GitLab reads it) or Rails 7.1's JSON (default: as the file is, Marshal when new)").choices(SERIALIZERS);
-
-    verb('show', `print the decrypted ${namespace.fileName}`, `\nExamples:\n  ${invocation} show${instance}\n  ${invocation} show${instance} --json | jq .`)
-      .option('--json', 'print the settings as JSON')
-      .action((...args: unknown[]) => {
-        const command = args.at(-1) as Command;
-        return handlers.show(context(command), { json: command.opts<{ json?: boolean }>().json === true });
-      });
-    verb(
-      'edit',
-      `open ${namespace.fileName} in $EDITOR, then encrypt and save it`,
-      `\nThe editor is $EDITOR, split into words (quotes honoured), with the file appended. The plaintext lives in a\n` +
-        `private RAM-backed temporary directory while you edit, never beside the encrypted file.\n\n` +
-        `Examples:\n  EDITOR=vim ${invocation} edit${instance}\n  ${invocation} edit${instance} EDITOR='emacs -nw'\n` +
-        `  EDITOR='code --wait' ${invocation} edit${instance}`,
-    )
-      .option(...createDir)
-      .addOption(serializer())
-      .option('--force', 'replace a file that no configured key decrypts (its old contents are lost)')
-      .action((...args: unknown[]) => {
-        const command = args.at(-1) as Command;
-        const { createDir } = command.opts<{ createDir?: boolean }>();
-        return guarded(() => handlers.edit(context(command), { createDir: createDir === true, force: command.opts().force === true }));
-      });
-    verb(
-      'write',
-      `encrypt stdin into ${namespace.fileName} (one line when stdin is a terminal)`,
-      `\nExamples:\n  ${invocation} write${instance} < secrets.yml\n` +
-        `  gcloud kms decrypt --ciphertext-file=${namespace.rakeName}.enc --plaintext-file=- --key=… | ${invocation} write${instance}\n` +
-        `\nEmpty input never replaces existing secrets unless --allow-empty is given (a failed command before the pipe sends nothing).`,
-    )
-      .option('--allow-empty', 'let empty input replace a file that holds secrets')
-      .option(...createDir)
-      .addOption(serializer())
-      .option('--force', 'replace a file that no configured key decrypts (its old contents are lost)')
-      .action((...args: unknown[]) => {
-        const command = args.at(-1) as Command;
-        const { allowEmpty, createDir } = command.opts<{ allowEmpty?: boolean; createDir?: boolean }>();
-        return guarded(() =>
-          handlers.write(context(command), { allowEmpty: allowEmpty === true, createDir: createDir === true, force: command.opts().force === true }),
-        );
-      });
-    verb(
-      'get',
-      `print one value of ${namespace.fileName}, for scripts`,
-      `\nA dotted path reaches into nested settings. Scalars print raw, mappings and lists as JSON.\n\nExamples:\n` +
-        `  PASSWORD=$(${invocation} get password${instance})\n  gitlab-secrets ldap get main.password`,
-      '<key>',
-    ).action((...args: unknown[]) => {
-      const command = args.at(-1) as Command;
-      const key = command.processedArgs[0] as string;
-      const target = { ...context(command), instance: namespace.instances ? (command.processedArgs[1] as string | undefined) : undefined };
-      return handlers.get(target, key);
-    });
-    verb(
-      'rotate',
-      `re-encrypt ${namespace.fileName} with the primary key, reading it with a rotated key if needed`,
-      `\nAfter moving encrypted_settings_key_base to rotated_encrypted_settings_key_base and setting a new one.\n\nExamples:\n` +
-        `  ${invocation} rotate${instance}\n  gitlab-secrets rotate --all`,
-    )
-      .addOption(serializer())
-      .action((...args: unknown[]) => guarded(async () => void (await handlers.rotate(context(args.at(-1) as Command)))));
   }
-  return program;
 }

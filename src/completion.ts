@@ -1,33 +1,28 @@
 /**
  * Shell completion scripts for `gitlab-secrets completion <shell>`. Everything about namespaces (names,
- * aliases, Redis instance names) comes from NAMESPACES, so a new namespace needs no change here; the
- * commands and options are those cli.ts defines.
+ * aliases, Redis instance names) comes from NAMESPACES and everything about commands (names, options)
+ * from the command table (src/commands/table.ts), so neither needs a change here.
  */
 import { NAMESPACES } from './namespaces.ts';
+import { NAMESPACE_COMMANDS as NAMESPACE_ROWS, TOP_LEVEL_COMMANDS as TOP_LEVEL_ROWS } from './commands/table.ts';
+import type { CommandRow } from './commands/table.ts';
 
-/** The shells `gitlab-secrets completion` writes a script for. */
-export type CompletionShell = 'bash' | 'zsh' | 'fish';
+import { COMPLETION_SHELLS } from './commands/table.ts';
+import type { CompletionShell } from './commands/table.ts';
 
-export const COMPLETION_SHELLS: readonly CompletionShell[] = ['bash', 'zsh', 'fish'];
+export { COMPLETION_SHELLS };
+export type { CompletionShell };
 
 interface Word {
   readonly name: string;
   readonly description: string;
 }
 
-/** The commands cli.ts gives every namespace. */
-const NAMESPACE_COMMANDS: readonly Word[] = [
-  { name: 'show', description: 'print the decrypted file' },
-  { name: 'edit', description: 'open the file in $EDITOR, then encrypt and save it' },
-  { name: 'write', description: 'encrypt stdin into the file' },
-  { name: 'get', description: 'print one value, for scripts' },
-  { name: 'rotate', description: 're-encrypt the file with the primary key' },
-];
+/** The commands every namespace has, from the table. */
+const NAMESPACE_COMMANDS: readonly Word[] = NAMESPACE_ROWS.map((row) => ({ name: row.name, description: row.summary }));
 
 const TOP_LEVEL_COMMANDS: readonly Word[] = [
-  { name: 'doctor', description: 'check every namespace and say how to fix problems' },
-  { name: 'rotate', description: 're-encrypt every namespace file (rotate --all)' },
-  { name: 'completion', description: 'print a shell completion script' },
+  ...TOP_LEVEL_ROWS.map((row) => ({ name: row.name, description: row.summary })),
   { name: 'help', description: 'display help for a command' },
 ];
 
@@ -46,17 +41,18 @@ const GLOBAL_OPTIONS: ReadonlyArray<{ long: string; short?: string; value?: Valu
   { long: '--version', short: '-V', description: 'print the version' },
 ];
 
-/** Options of one namespace command. */
-const COMMAND_OPTIONS: Readonly<Record<string, readonly Word[]>> = {
-  show: [{ name: '--json', description: 'print the settings as JSON' }],
-  edit: [{ name: '--create-dir', description: 'create the settings directory if it is missing' }],
-  write: [
-    { name: '--allow-empty', description: 'let empty input replace a file that holds secrets' },
-    { name: '--create-dir', description: 'create the settings directory if it is missing' },
-  ],
-};
+const optionWords = (row: CommandRow): Word[] =>
+  row.options.map((option) => ({ name: option.flags.split(/[ ,]/)[0]!, description: option.description }));
 
-const ROTATE_ALL: Word = { name: '--all', description: 'every namespace' };
+/** Options of one namespace command. */
+const COMMAND_OPTIONS: Readonly<Record<string, readonly Word[]>> = Object.fromEntries(
+  NAMESPACE_ROWS.filter((row) => row.options.length > 0).map((row) => [row.name, optionWords(row)]),
+);
+
+/** Options of the top-level commands (`rotate --all`). */
+const TOP_LEVEL_OPTIONS: Readonly<Record<string, readonly Word[]>> = Object.fromEntries(
+  TOP_LEVEL_ROWS.filter((row) => row.options.length > 0).map((row) => [row.name, optionWords(row)]),
+);
 
 const namespaceWords: readonly Word[] = NAMESPACES.map((ns) => ({ name: ns.name, description: `${ns.displayName} secrets (${ns.fileName})` }));
 const allNamespaceNames: readonly string[] = NAMESPACES.flatMap((ns) => [ns.name, ...ns.aliases]);
@@ -65,8 +61,10 @@ const valueOptionNames = (kind?: ValueKind): string[] =>
   GLOBAL_OPTIONS.filter((option) => (kind ? option.value === kind : option.value !== undefined)).flatMap((option) =>
     option.short ? [option.short, option.long] : [option.long],
   );
-/** The commands an instance name follows (`redis show <instance>`); `get` takes it after its key (`redis get <key> <instance>`). */
-const instanceCommands = NAMESPACE_COMMANDS.map((command) => command.name).filter((name) => name !== 'get');
+/** The commands an instance name follows (`redis show <instance>`)... */
+const instanceCommands = NAMESPACE_ROWS.filter((row) => row.args.length === 0).map((row) => row.name);
+/** ...and those that take it after one argument (`redis get <key> <instance>`). */
+const keyedInstanceCommands = NAMESPACE_ROWS.filter((row) => row.args.length === 1).map((row) => row.name);
 
 /** The completion script for `shell`, to be loaded by `source <(gitlab-secrets completion bash)` or the like. */
 export function completionScript(shell: CompletionShell): string {
@@ -89,7 +87,7 @@ function bashScript(): string {
   const instanceCases = NAMESPACES.filter((ns) => ns.instances).map(
     (ns) =>
       `      ${pattern([ns.name, ...ns.aliases])})\n` +
-      `        if { ((n == 2)) && [[ " ${instanceCommands.join(' ')} " == *" $verb "* ]]; } || { ((n == 3)) && [[ $verb == get ]]; }; then\n` +
+      `        if { ((n == 2)) && [[ " ${instanceCommands.join(' ')} " == *" $verb "* ]]; } || { ((n == 3)) && [[ " ${keyedInstanceCommands.join(' ')} " == *" $verb "* ]]; }; then\n` +
       `          words=${shWords(ns.instances!.names)}\n        fi ;;`,
   );
   const commandOptionCases = Object.entries(COMMAND_OPTIONS).map(
@@ -151,8 +149,10 @@ _gitlab_secrets() {
       case $verb in
 ${commandOptionCases.join('\n')}
       esac
-    elif [[ \${args[0]-} == rotate ]]; then
-      words+=${sh(` ${ROTATE_ALL.name}`)}
+    else
+      case \${args[0]-} in
+${Object.entries(TOP_LEVEL_OPTIONS).map(([command, options]) => `        ${sh(command)}) words+=${sh(` ${names(options).join(' ')}`)} ;;`).join('\n')}
+      esac
     fi
   elif ((n == 0)); then
     words=${shWords([...names(namespaceWords), ...names(TOP_LEVEL_COMMANDS)])}
@@ -189,7 +189,7 @@ function zshScript(): string {
   const instanceCases = NAMESPACES.filter((ns) => ns.instances).map(
     (ns) =>
       `      (${pattern([ns.name, ...ns.aliases])})\n` +
-      `        if { (( n == 2 && \${instance_commands[(Ie)$verb]} )) } || { (( n == 3 )) && [[ $verb == get ]] }; then\n` +
+      `        if { (( n == 2 && \${instance_commands[(Ie)$verb]} )) } || { (( n == 3 && \${keyed_instance_commands[(Ie)$verb]} )) }; then\n` +
       `          local -a instances=(${ns.instances!.names.map(sh).join(' ')})\n` +
       `          _describe -t instances 'Redis instance' instances\n        fi ;;`,
   );
@@ -229,7 +229,7 @@ _gitlab_secrets() {
     esac
   done
   local n=\${#args} namespace='' verb=\${args[2]-}
-  local -a instance_commands=(${instanceCommands.map(sh).join(' ')})
+  local -a instance_commands=(${instanceCommands.map(sh).join(' ')}) keyed_instance_commands=(${keyedInstanceCommands.map(sh).join(' ')})
   case \${args[1]-} in
     (${pattern(allNamespaceNames)}) namespace=\${args[1]} ;;
   esac
@@ -240,8 +240,10 @@ _gitlab_secrets() {
       case $verb in
 ${commandOptionCases.join('\n')}
       esac
-    elif [[ \${args[1]-} == rotate ]]; then
-      options+=(${zshDescribed([ROTATE_ALL])})
+    else
+      case \${args[1]-} in
+${Object.entries(TOP_LEVEL_OPTIONS).map(([command, options]) => `        (${sh(command)}) options+=(${zshDescribed(options)}) ;;`).join('\n')}
+      esac
     fi
     _describe -t options 'option' options
   elif (( n == 0 )) || [[ $n == 1 && \${args[1]} == help ]]; then
@@ -292,7 +294,7 @@ function fishScript(): string {
     const nsNames = [ns.name, ...ns.aliases].join(' ');
     const instances = `-a ${fish(ns.instances.names.join(' '))} -d ${fish('Redis instance')}`;
     complete(`__gitlab_secrets_at 2 '${nsNames}' '${instanceCommands.join(' ')}'`, instances);
-    complete(`__gitlab_secrets_at 3 '${nsNames}' get`, instances);
+    complete(`__gitlab_secrets_at 3 '${nsNames}' '${keyedInstanceCommands.join(' ')}'`, instances);
   }
 
   for (const option of GLOBAL_OPTIONS) {
@@ -312,7 +314,9 @@ function fishScript(): string {
       complete(`__gitlab_secrets_command '${namespaceList}' ${command}`, `-l ${option.name.slice(2)} -d ${fish(option.description)}`);
     }
   }
-  complete(`__gitlab_secrets_command rotate`, `-l ${ROTATE_ALL.name.slice(2)} -d ${fish(ROTATE_ALL.description)}`);
+  for (const [command, options] of Object.entries(TOP_LEVEL_OPTIONS)) {
+    for (const option of options) complete(`__gitlab_secrets_command ${command}`, `-l ${option.name.slice(2)} -d ${fish(option.description)}`);
+  }
 
   return `# fish completion for gitlab-secrets. Load it with: gitlab-secrets completion fish | source
 # or save it as ~/.config/fish/completions/gitlab-secrets.fish.

@@ -342,3 +342,127 @@ export class NotRegularTargetError extends GitlabSecretsError {
 export function terminalWriteHint(command: string, example: string): string {
   return `hint: reading one line of YAML from the terminal (Ctrl-D to cancel); pipe a file for more: ${command} < ${example}`;
 }
+
+/**
+ * The exit codes as `--help` lists them, one row each: [codes, meaning]. The one place they are described
+ * (cli.ts prints them under every command's help).
+ */
+export const EXIT_CODE_HELP: ReadonlyArray<readonly [string, string]> = [
+  ['0', 'success (also: saved with a WARNING, contents unchanged, show of a missing file)'],
+  ['1', 'internal error (a bug: please report it)'],
+  ['2', 'bad command line (unknown namespace, command or option)'],
+  ['3', 'configuration: no GitLab root, unreadable or invalid gitlab.yml/secrets.yml, unsupported ERB,\n"Base key too small"'],
+  ['4', 'the encrypted settings directory does not exist'],
+  ['5', 'missing encryption key (encrypted_settings_key_base)'],
+  ['6', 'cannot decrypt: wrong key or corrupt file (write, edit and set replace it only with --force)'],
+  ['7', 'content refused (invalid YAML, not UTF-8, empty input over secrets): nothing saved'],
+  ['8', 'no $EDITOR, or the editor failed: nothing saved'],
+  ['9', 'a file could not be read or written: the old file is intact'],
+  ['10', 'the file changed on disk during the edit, or another gitlab-secrets kept it locked: nothing saved'],
+  ['11', 'get, unset: no such key; rotate: no such file'],
+  ['12', 'doctor found a problem'],
+  ['129, 130, 143', 'interrupted by SIGHUP, SIGINT (Ctrl-C) or SIGTERM: nothing saved. A signal during the\nfinal rename waits for it: the save completes, a note says so and the exit code is the save\'s\n(rotate --all then stops and exits 128 + the signal number)'],
+];
+
+/** The "Exit codes:" block of `--help`. */
+export function exitCodesHelp(): string {
+  const rows = EXIT_CODE_HELP.map(([codes, meaning]) => {
+    const [first, ...rest] = meaning.split('\n');
+    return [`  ${codes.length < 5 ? codes.padEnd(5) : `${codes}  `}${first}`, ...rest.map((line) => `       ${line}`)].join('\n');
+  });
+  return `\nExit codes:\n${rows.join('\n')}\n` + "GitLab's rake tasks exit 0 after most failures; gitlab-secrets does not, so scripts can tell.\n";
+}
+
+/** A line of our own help after a message: GitLab's lines stay as they are, ours start with `hint: `. */
+export function hintLine(text: string): string {
+  return `hint: ${text}`;
+}
+
+/** `set password hunter2`: the value would be in `ps` and the shell history, and is never echoed back. */
+export class PositionalValueError extends UsageError {
+  constructor(command: string) {
+    super(
+      `${command} takes the value from stdin or --value, not as an argument.\n` +
+        hintLine(`printf '%s' \"$VALUE\" | ${command} <key>   (or type it at the prompt; --value is visible in ps and shell history)`),
+    );
+  }
+}
+
+/** `set --value` takes one YAML scalar, on one line. The value itself is never repeated. */
+export class ValueNotScalarError extends UsageError {
+  constructor() {
+    super('--value takes one YAML scalar on one line (a string, number, true/false or null); for anything else use edit.');
+  }
+}
+
+export class BadSettingPathError extends UsageError {
+  constructor(path: string) {
+    super(`'${path}' is not a dotted path of keys (like main.password).`);
+  }
+}
+
+/** set/unset through a value that is not a mapping, or set on a whole mapping. */
+export class SettingPathConflictError extends InvalidContentError {
+  constructor(path: string, at: string, isMapping: boolean) {
+    super(
+      isMapping
+        ? `Cannot set ${path}: it holds a mapping or a list, not one value: nothing saved. Use edit to change it.`
+        : `Cannot set ${path}: ${at} holds a value that is not a mapping: nothing saved.`,
+    );
+  }
+}
+
+/** The file's text has a layout set/unset do not change in place (flow mapping, anchors, duplicate keys...). */
+export class InPlaceEditRefusedError extends InvalidContentError {
+  constructor(path: string, reason: string, editCommand: string) {
+    super(`Cannot change ${path} in place (${reason}): nothing saved.\n${hintLine(`change it with ${editCommand}`)}`);
+  }
+}
+
+export class EmptyValueError extends InvalidContentError {
+  constructor() {
+    super(
+      'The value from stdin is empty: nothing saved. If the command before the pipe failed, fix it; ' +
+        'to set an empty value on purpose, pass --allow-empty.',
+    );
+  }
+}
+
+export class ValueNotUtf8Error extends InvalidContentError {
+  constructor() {
+    super('The value from stdin is not valid UTF-8: nothing saved.');
+  }
+}
+
+export class PromptMismatchError extends InvalidContentError {
+  constructor() {
+    super('The two values typed do not match: nothing saved.');
+  }
+}
+
+/** The current text is not a block mapping of settings set/unset could add to. */
+export class CurrentContentInvalidError extends InvalidContentError {
+  constructor(path: string, editCommand: string) {
+    super(`${path} does not hold valid YAML, so one value cannot be changed: nothing saved.\n${hintLine(`fix it with ${editCommand}`)}`);
+  }
+}
+
+/** `get` or `unset` of a key the file does not hold. */
+export class KeyNotFoundError extends NotFoundError {
+  constructor(key: string, path: string) {
+    super(`Key '${key}' not found in ${path}.`);
+  }
+}
+
+/** Suggestions for a refused command line (src/suggest.ts), each printed as a `hint: ` line. */
+export function didYouMean(command: string): string {
+  return `did you mean \`${command}\`?`;
+}
+
+export function needsNamespace(verb: string, namespaces: readonly string[]): string {
+  return `${verb} needs a namespace first: gitlab-secrets <namespace> ${verb} (namespaces: ${namespaces.join(', ')})`;
+}
+
+export function variablesAreUpperCase(assignment: string): string {
+  return `variables are upper case: ${assignment}`;
+}

@@ -4,10 +4,11 @@ import { environmentKeyBase } from './config/key_env.ts';
 import { environmentOf, secretsPathOf } from './config/paths.ts';
 import type { LookupOptions } from './config/paths.ts';
 import { deriveKeyAsync } from './format/key_generator.ts';
+import { keyedCommandNames } from './commands/table.ts';
 import { NAMESPACES } from './namespaces.ts';
 
-/** Commands that need the primary key. */
-const KEYED_VERBS = new Set(['show', 'edit', 'write', 'get', 'rotate']);
+/** Commands that need the primary key, from the command table. */
+const KEYED_VERBS = keyedCommandNames();
 const NAMES = new Set(NAMESPACES.flatMap((ns) => [ns.name, ns.rakeName, ...ns.aliases]));
 
 /** A key derivation started before the CLI was loaded, handed to `main()`. */

@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { COMPLETION_SHELLS, completionScript } from '../../src/completion.ts';
 import { NAMESPACES } from '../../src/namespaces.ts';
 
-const COMMANDS = ['show', 'edit', 'write', 'get', 'rotate'];
+const COMMANDS = ['show', 'edit', 'write', 'get', 'set', 'unset', 'rotate'];
 const TOP_LEVEL = ['doctor', 'rotate', 'completion'];
-const OPTIONS = ['--gitlab-root', '--environment', '--config', '--secrets', '--file', '--json', '--allow-empty', '--create-dir', '--all', '--help', '--version'];
+const OPTIONS = ['--gitlab-root', '--environment', '--config', '--secrets', '--file', '--json', '--allow-empty', '--create-dir', '--value', '--force', '--all', '--help', '--version'];
 const NAMES = NAMESPACES.map((ns) => ns.name);
 const REDIS_INSTANCES = NAMESPACES.find((ns) => ns.name === 'redis')!.instances!.names;
 
@@ -78,12 +78,16 @@ const bashCases: Array<[string, string[], string[]]> = [
   ['a namespace from its first letters', ['sm'], ['smtp']],
   ['namespaces and top-level commands on an empty word', [''], [...NAMES, 'doctor', 'rotate', 'completion', 'help']],
   ['an alias when no name matches', ['service_'], ['service_desk_email']],
-  ['the five commands after a namespace', ['smtp', ''], COMMANDS],
+  ['the commands after a namespace', ['smtp', ''], COMMANDS],
   ['the commands after an alias', ['incoming_email', 'w'], ['write']],
   ['a Redis instance after redis show', ['redis', 'show', 'sh'], ['shared_state']],
   ['every Redis instance after redis edit', ['redis', 'edit', ''], [...REDIS_INSTANCES]],
   ['a Redis instance after the key of redis get', ['redis', 'get', 'password', 'ca'], ['cache']],
+  ['a Redis instance after the key of redis unset', ['redis', 'unset', 'password', 'ca'], ['cache']],
+  ['a Redis instance after the key of redis set and unset', ['redis', 'set', 'password', 'ca'], ['cache']],
   ['nothing for the key of redis get', ['redis', 'get', ''], []],
+  ['nothing for the key of redis set', ['redis', 'set', ''], []],
+  ['--value for set', ['smtp', 'set', 'password', '--va'], ['--value']],
   ['no instance for a namespace without instances', ['smtp', 'show', ''], []],
   ['the shells after completion', ['completion', ''], ['bash', 'zsh', 'fish']],
   ['--json for show', ['smtp', 'show', '--j'], ['--json']],
@@ -174,9 +178,10 @@ test('the zsh script loads after compinit and registers _gitlab_secrets for gitl
 const zshCases: Array<[string, string[], string[]]> = [
   ['a namespace from its first letters', ['sm'], ['smtp']],
   ['an alias once an underscore is typed', ['service_'], ['service_desk_email']],
-  ['the five commands after a namespace', ['smtp', ''], COMMANDS],
+  ['the commands after a namespace', ['smtp', ''], COMMANDS],
   ['a Redis instance after redis show', ['redis', 'show', 'sh'], ['shared_state']],
   ['a Redis instance after the key of redis get', ['redis', 'get', 'password', 'ca'], ['cache']],
+  ['a Redis instance after the key of redis unset', ['redis', 'unset', 'password', 'ca'], ['cache']],
   ['no instance for a namespace without instances', ['smtp', 'show', ''], []],
   ['the shells after completion', ['completion', ''], ['bash', 'zsh', 'fish']],
   ['--json for show', ['smtp', 'show', '--j'], ['--json']],
@@ -206,9 +211,10 @@ function fishComplete(line: string): string[] {
 
 const fishCases: Array<[string, string, string[]]> = [
   ['a namespace from its first letters', 'gitlab-secrets sm', ['smtp']],
-  ['the five commands after a namespace', 'gitlab-secrets smtp ', COMMANDS],
+  ['the commands after a namespace', 'gitlab-secrets smtp ', COMMANDS],
   ['a Redis instance after redis show', 'gitlab-secrets redis show sh', ['shared_state']],
   ['a Redis instance after the key of redis get', 'gitlab-secrets redis get password ca', ['cache']],
+  ['a Redis instance after the key of redis set', 'gitlab-secrets redis set password ca', ['cache']],
   ['no instance for a namespace without instances', 'gitlab-secrets smtp show ', []],
   ['the shells after completion', 'gitlab-secrets completion ', ['bash', 'zsh', 'fish']],
   ['--json for show', 'gitlab-secrets smtp show --j', ['--json']],

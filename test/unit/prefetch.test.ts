@@ -1,5 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NAMESPACE_COMMANDS } from '../../src/commands/table.ts';
 import { prefetchKey, sniffKeyBase } from '../../src/prefetch.ts';
 
 test('sniffKeyBase reads the key line of the environment section, else of the shared section', () => {
@@ -35,4 +39,19 @@ test('prefetchKey never throws, whatever the arguments and files', () => {
   prefetchKey(['smtp', 'show', '--secrets'], {}, '/');
   prefetchKey(['--help'], {}, '/');
   prefetchKey(['gitlab:smtp:secret:show', 'RAILS_ENV=x', '--secrets=/etc/passwd'], {}, '/');
+});
+
+test('prefetchKey starts for every command of the table that needs the key, and not for the others', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'gitlab-secrets-prefetch-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  mkdirSync(join(root, 'config'));
+  writeFileSync(join(root, 'config', 'secrets.yml'), `production:\n  encrypted_settings_key_base: ${'k'.repeat(64)}\n`);
+  for (const row of NAMESPACE_COMMANDS) {
+    const prefetched = prefetchKey(['--gitlab-root', root, 'smtp', row.name], {}, '/');
+    assert.equal(prefetched !== undefined, row.needsKey, row.name);
+    prefetched?.key.catch(() => undefined);
+  }
+  assert.ok(NAMESPACE_COMMANDS.some((row) => row.name === 'set' && row.needsKey));
+  assert.equal(prefetchKey(['--gitlab-root', root, 'doctor'], {}, '/'), undefined);
+  assert.equal(prefetchKey(['--gitlab-root', root, 'completion', 'bash'], {}, '/'), undefined);
 });
