@@ -120,12 +120,13 @@ export class InvalidContentError extends GitlabSecretsError {
   }
 }
 
+/**
+ * GitLab's line, word for word; the command GitLab prints on a second line of its own is ours to give, so
+ * it is a `hint:` line (issue 10: one error line, help apart from it).
+ */
 export class NoEditorError extends GitlabSecretsError {
   constructor(command: string) {
-    super(
-      `No $EDITOR specified to open file. Please provide one when running the command:\n${command}`,
-      EXIT.EDITOR,
-    );
+    super(`No $EDITOR specified to open file. Please provide one when running the command:\nhint: ${command}`, EXIT.EDITOR);
   }
 }
 

@@ -7,6 +7,7 @@ import {
   InterruptedError,
   LockHeldError,
   NoEditorError,
+  hintLine,
 } from '../errors.ts';
 import type { GitlabSecretsError } from '../errors.ts';
 import { createEditBuffer, runEditor } from '../editor.ts';
@@ -60,9 +61,12 @@ export async function edit(context: CommandContext, options: EditOptions = {}): 
       }
       const verdict = checkContent(context.namespace, edited, context.io);
       if (!verdict.ok) {
+        // At a terminal the hint comes before the question, where it helps the next edit.
+        const atTerminal = context.io.stdin.isTTY === true;
+        if (atTerminal && verdict.hint !== undefined) context.io.stderr.write(`${hintLine(verdict.hint)}\n`);
         const answer = await ask(context, `${verdict.problem}. What now? (e)dit again, (q)uit without saving [e]: `, 'eq');
         if (answer === 'e') continue;
-        throw refuseContent(verdict.problem);
+        throw refuseContent(atTerminal ? { problem: verdict.problem } : verdict);
       }
 
       // GitLab prints both lines for an unchanged buffer; it writes only when the text differs from the

@@ -133,7 +133,7 @@ export async function saveEdit(
 ): Promise<void> {
   const bytes = Buffer.from(edit.text, 'utf8');
   const verdict = checkContent(context.namespace, bytes, context.io);
-  if (!verdict.ok) throw refuseContent(verdict.problem);
+  if (!verdict.ok) throw refuseContent(verdict);
   const old = settingsOf(Buffer.from(before, 'utf8'));
   const now = settingsOf(bytes);
   if (now === undefined || !onlyChanged(old ?? {}, now, path, wanted)) {

@@ -43,7 +43,7 @@ export async function write(context: CommandContext, options: WriteOptions = {})
   const holdsSecrets = change.undecryptable || (change.current !== null && !isBlankBytes(change.current.plaintext));
   if (isBlankBytes(input) && !options.allowEmpty && holdsSecrets) throw emptyInputRefusal(target.path);
   const verdict = checkContent(context.namespace, input, context.io);
-  if (!verdict.ok) throw refuseContent(verdict.problem);
+  if (!verdict.ok) throw refuseContent(verdict);
   await saveChange(context, change, input, { onChanged: 'replace' });
 }
 

@@ -107,10 +107,13 @@ export function assertSucceedsWith(result: CliResult, text: string): void {
   assert.equal(result.exitCode, 0, 'exit code');
 }
 
-/** SPEC §4: "one clear line on stderr for every error ... naming the file involved", no stack trace. */
+/**
+ * SPEC §4: "one clear line on stderr for every error ... naming the file involved", no stack trace; help of
+ * our own may follow only on lines of its own that start `hint: `.
+ */
 export function assertOneErrorLine(result: CliResult, mentions: readonly string[] = []): void {
   assert.notEqual(result.exitCode, 0, `exit code (stderr: ${result.stderr})`);
-  assert.match(result.stderr, /^[^\n]+\n$/, `stderr is not exactly one line: ${JSON.stringify(result.stderr)}`);
+  assert.match(result.stderr, /^(?!hint: )[^\n]+\n(?:hint: [^\n]+\n)*$/, `stderr is not one error line (and hint: lines): ${JSON.stringify(result.stderr)}`);
   assert.doesNotMatch(result.stderr, /\n\s+at /, 'stack trace on stderr');
   assert.doesNotMatch(result.stderr, /^\s*at /m, 'stack trace on stderr');
   for (const text of mentions) assert.ok(result.stderr.includes(text), `stderr does not mention ${text}: ${result.stderr}`);

@@ -282,14 +282,14 @@ test('edit to invalid YAML warns, fails and leaves the file unchanged', async (t
 
 // --- edit without an editor ------------------------------------------------------------------------
 
-test('edit without EDITOR prints two lines on stderr, the second the full command', async (t) => {
+test('edit without EDITOR prints GitLab\'s line, then the full command on a hint: line', async (t) => {
   const tree = newTree(t);
   // Run from the root with no options, so the full command is exactly the namespace and verb.
   const result = await runCli(['smtp', 'edit'], { cwd: tree.root });
   assertFailsWith(
     result,
     'No $EDITOR specified to open file. Please provide one when running the command:\n' +
-      'gitlab-secrets smtp edit EDITOR=vim',
+      'hint: gitlab-secrets smtp edit EDITOR=vim',
   );
   assert.deepEqual(tree.listSettings(), []);
 });
@@ -300,7 +300,7 @@ test('edit of service desk without EDITOR names the service-desk-email command',
   assertFailsWith(
     result,
     'No $EDITOR specified to open file. Please provide one when running the command:\n' +
-      'gitlab-secrets service-desk-email edit EDITOR=vim',
+      'hint: gitlab-secrets service-desk-email edit EDITOR=vim',
   );
 });
 
@@ -312,7 +312,7 @@ test('edit without EDITOR and with options still prints a runnable gitlab-secret
   const lines = result.stderr.split('\n');
   assert.equal(lines.length, 3, `two lines expected: ${JSON.stringify(result.stderr)}`);
   assert.equal(lines[0], 'No $EDITOR specified to open file. Please provide one when running the command:');
-  assert.match(lines[1]!, /^gitlab-secrets .*smtp edit.* EDITOR=vim$/);
+  assert.match(lines[1]!, /^hint: gitlab-secrets .*smtp edit.* EDITOR=vim$/);
 });
 
 // --- edit outcomes ---------------------------------------------------------------------------------

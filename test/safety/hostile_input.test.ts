@@ -233,13 +233,13 @@ test('a 10 MB plaintext written with write is shown back byte for byte', { timeo
 
 // --- the documented two-line messages --------------------------------------------------------------
 
-test('edit without EDITOR is exactly two lines on stderr, the second a runnable command', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+test('edit without EDITOR is GitLab\'s line and a hint: line with a runnable command', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const s = setup(t);
   const result = await s.run([...s.root, 'smtp', 'edit']);
   assertCleanError(result, {
     exitCode: EXIT.EDITOR,
     lines: 2,
-    stderr: 'No $EDITOR specified to open file. Please provide one when running the command:\ngitlab-secrets smtp edit EDITOR=vim\n',
+    stderr: 'No $EDITOR specified to open file. Please provide one when running the command:\nhint: gitlab-secrets smtp edit EDITOR=vim\n',
   });
 });
 
