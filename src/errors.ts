@@ -33,6 +33,10 @@ export const EXIT = {
   NOT_FOUND: 11,
   /** `doctor` found a problem. */
   PROBLEMS: 12,
+  /** `diff`: the documents differ (as diff(1) exits 1; 0 is "no differences"). */
+  DIFFERENT: 1,
+  /** `export`: stdout is a terminal, and a manifest of secrets on screen is a leak (--force overrides). */
+  TERMINAL: 13,
   /** Interrupted by SIGHUP, SIGINT or SIGTERM (128 + signal number): nothing saved. */
   SIGHUP: 129,
   SIGINT: 130,
@@ -466,4 +470,15 @@ export function needsNamespace(verb: string, namespaces: readonly string[]): str
 
 export function variablesAreUpperCase(assignment: string): string {
   return `variables are upper case: ${assignment}`;
+}
+
+/** `export` with stdout on a terminal. */
+export class TerminalOutputError extends GitlabSecretsError {
+  constructor(what: string, example: string) {
+    super(
+      `Refusing to print ${what} to a terminal: anyone who can see the screen (or its scrollback) sees the secrets.\n` +
+        `hint: pipe or redirect it instead (${example}), or pass --force.`,
+      EXIT.TERMINAL,
+    );
+  }
 }
