@@ -354,7 +354,7 @@ export function terminalWriteHint(command: string, example: string): string {
  */
 export const EXIT_CODE_HELP: ReadonlyArray<readonly [string, string]> = [
   ['0', 'success (also: saved with a WARNING, contents unchanged, show of a missing file)'],
-  ['1', 'internal error (a bug: please report it)'],
+  ['1', 'internal error (a bug: please report it); diff: the documents differ'],
   ['2', 'bad command line (unknown namespace, command or option)'],
   ['3', 'configuration: no GitLab root, unreadable or invalid gitlab.yml/secrets.yml, unsupported ERB,\n"Base key too small"'],
   ['4', 'the encrypted settings directory does not exist'],
@@ -366,6 +366,7 @@ export const EXIT_CODE_HELP: ReadonlyArray<readonly [string, string]> = [
   ['10', 'the file changed on disk during the edit, or another gitlab-secrets kept it locked: nothing saved'],
   ['11', 'get, unset: no such key; rotate: no such file'],
   ['12', 'doctor found a problem'],
+  ['13', 'export: stdout is a terminal (a manifest of secrets on screen is a leak; --force overrides)'],
   ['129, 130, 143', 'interrupted by SIGHUP, SIGINT (Ctrl-C) or SIGTERM: nothing saved. A signal during the\nfinal rename waits for it: the save completes, a note says so and the exit code is the save\'s\n(rotate --all then stops and exits 128 + the signal number)'],
 ];
 

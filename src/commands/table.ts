@@ -228,6 +228,55 @@ export const NAMESPACE_COMMANDS: readonly NamespaceCommandRow[] = [
     needsKey: true,
     run: async ({ context }) => void (await (await import('./rotate.ts')).rotate(context)),
   },
+  {
+    scope: 'namespace',
+    name: 'diff',
+    summary: 'list the keys a proposed document adds, removes or changes',
+    description: (ns) => `list the keys a proposed document (stdin) adds, removes or changes in ${ns.fileName}, values masked`,
+    args: [],
+    options: [
+      { flags: '--against <file>', description: 'compare with another encrypted file (e.g. a backup), decrypted with the same keys' },
+      { flags: '--show-values', description: 'print the values too (they are secrets)' },
+    ],
+    help: (ns, cli, instance) =>
+      `\nPaths are dotted as get takes them: + added, - removed, ~ changed. Exit status as diff(1): 0 no differences,\n` +
+      `1 differences, another code for an error. Invalid YAML gets GitLab's WARNING line and exit 7.\n\nExamples:\n` +
+      `  ${cli} diff${instance} < proposed.yml\n  ${cli} diff${instance} --against /var/backups/${ns.fileName}\n` +
+      `  ${cli} diff${instance} --show-values < proposed.yml`,
+    overview: ['gitlab-secrets <namespace> diff < new.yml', 'which keys a new document adds, removes or changes (values masked)'],
+    changesFile: false,
+    needsKey: true,
+    run: async ({ context, options }) => {
+      const against = typeof options['against'] === 'string' ? options['against'] : undefined;
+      return (await import('./diff.ts')).diff(context, { against, showValues: on(options, 'showValues') });
+    },
+  },
+  {
+    scope: 'namespace',
+    name: 'export',
+    summary: 'print the password as a Kubernetes Secret for the GitLab Helm chart',
+    description: (ns) => `print the password(s) of ${ns.fileName} as a Kubernetes Secret for the GitLab Helm chart`,
+    args: [],
+    options: [
+      { flags: '--format <format>', description: 'the output format: kubernetes', required: true },
+      { flags: '--name <name>', description: "the Secret's name (default: the one the chart's documentation uses)" },
+      { flags: '--namespace <namespace>', description: "the Kubernetes namespace (default: kubectl's current one)" },
+      { flags: '--force', description: 'print to a terminal anyway' },
+    ],
+    help: (_ns, cli, instance) =>
+      `\nThe manifest starts with the helm --set lines that point the chart at it. It holds the plaintext\n` +
+      `password, so it is never printed to a terminal unless --force.\n\nExamples:\n` +
+      `  ${cli} export${instance} --format kubernetes | kubectl apply -f -\n` +
+      `  ${cli} export${instance} --format kubernetes --namespace gitlab | kubectl apply -f -`,
+    overview: ['gitlab-secrets <namespace> export --format kubernetes', 'a Secret for the GitLab Helm chart: … | kubectl apply -f -'],
+    changesFile: false,
+    needsKey: true,
+    run: async ({ context, options }) => {
+      const text = (name: string): string | undefined => (typeof options[name] === 'string' ? (options[name] as string) : undefined);
+      const exportOptions = { format: text('format') as 'kubernetes', name: text('name'), namespace: text('namespace'), force: on(options, 'force') };
+      return (await import('./export.ts')).exportSettings(context, exportOptions);
+    },
+  },
 ];
 
 export const TOP_LEVEL_COMMANDS: readonly TopLevelCommandRow[] = [
@@ -278,6 +327,26 @@ export const TOP_LEVEL_COMMANDS: readonly TopLevelCommandRow[] = [
       const { completionScript } = await import('../completion.ts');
       io.stdout.write(completionScript(args[0] as CompletionShell));
     },
+  },
+  {
+    scope: 'top',
+    name: 'textconv',
+    summary: 'print the plaintext of an encrypted file, for git diff',
+    description: 'print the plaintext of an encrypted settings file, for git diff (diff.<driver>.textconv)',
+    args: [{ name: '<file>', description: 'the encrypted file (git passes a temporary copy)' }],
+    options: [],
+    help:
+      '\nA version that cannot be decrypted prints one placeholder line (with its ciphertext hash), the reason on\n' +
+      'stderr, and exits 0: git aborts the whole diff when a textconv command fails.\n\n' +
+      'Setup, in the repository that holds the .yaml.enc files:\n' +
+      "  echo '*.yaml.enc diff=gitlab-secrets' >> .gitattributes\n" +
+      '  git config diff.gitlab-secrets.textconv "gitlab-secrets --secrets /etc/gitlab/gitlab-secrets.json textconv"\n' +
+      'Do not set diff.gitlab-secrets.cachetextconv: git would keep the plaintext in the repository (refs/notes/textconv).\n',
+    overview: ['gitlab-secrets textconv <file>', 'the plaintext for git diff: see the README, GitOps'],
+    exitCodes: true,
+    changesFile: false,
+    needsKey: true,
+    run: async ({ args, lookup, io }) => (await import('./textconv.ts')).textconv({ lookup, io }, args[0]!),
   },
 ];
 

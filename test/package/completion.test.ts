@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { COMPLETION_SHELLS, completionScript } from '../../src/completion.ts';
 import { NAMESPACES } from '../../src/namespaces.ts';
 
-const COMMANDS = ['show', 'edit', 'write', 'get', 'set', 'unset', 'rotate'];
-const TOP_LEVEL = ['doctor', 'rotate', 'completion'];
+const COMMANDS = ['show', 'edit', 'write', 'get', 'set', 'unset', 'rotate', 'diff', 'export'];
+const TOP_LEVEL = ['doctor', 'rotate', 'completion', 'textconv'];
 const OPTIONS = ['--gitlab-root', '--environment', '--config', '--secrets', '--file', '--json', '--allow-empty', '--create-dir', '--value', '--force', '--all', '--help', '--version'];
 const NAMES = NAMESPACES.map((ns) => ns.name);
 const REDIS_INSTANCES = NAMESPACES.find((ns) => ns.name === 'redis')!.instances!.names;
@@ -76,7 +76,7 @@ test('the bash script loads with source <(…) and registers a completion for gi
 
 const bashCases: Array<[string, string[], string[]]> = [
   ['a namespace from its first letters', ['sm'], ['smtp']],
-  ['namespaces and top-level commands on an empty word', [''], [...NAMES, 'doctor', 'rotate', 'completion', 'help']],
+  ['namespaces and top-level commands on an empty word', [''], [...NAMES, 'doctor', 'rotate', 'completion', 'textconv', 'help']],
   ['an alias when no name matches', ['service_'], ['service_desk_email']],
   ['the commands after a namespace', ['smtp', ''], COMMANDS],
   ['the commands after an alias', ['incoming_email', 'w'], ['write']],
@@ -98,7 +98,7 @@ const bashCases: Array<[string, string[], string[]]> = [
   ['--version and --help at the top', ['--ver'], ['--version']],
   ['an environment after -e', ['-e', 'pr'], ['production']],
   ['commands after options with values', ['--gitlab-root', '/srv/gitlab', '-e', 'production', 'smtp', 'sh'], ['show']],
-  ['commands after a rake-style EDITOR=vim (split at = by bash)', ['EDITOR', '=', 'vim', 'smtp', 'e'], ['edit']],
+  ['commands after a rake-style EDITOR=vim (split at = by bash)', ['EDITOR', '=', 'vim', 'smtp', 'e'], ['edit', 'export']],
   ['directories only after --gitlab-root', ['--gitlab-root', join(work, 'ab')], [join(work, 'abc')]],
   ['directories after --gitlab-root= (split at = by bash)', ['--gitlab-root', '=', join(work, 'ab')], [join(work, 'abc')]],
   ['files after --secrets', ['--secrets', join(work, 'ab')], [join(work, 'abc'), join(work, 'abd.yml')]],
@@ -187,7 +187,7 @@ const zshCases: Array<[string, string[], string[]]> = [
   ['--json for show', ['smtp', 'show', '--j'], ['--json']],
   ['--allow-empty for write', ['ldap', 'write', '--a'], ['--allow-empty']],
   ['--all for rotate', ['rotate', '--a'], ['--all']],
-  ['commands after options with values and EDITOR=vim', ['--gitlab-root', '/srv/gitlab', 'EDITOR=vim', 'smtp', 'e'], ['edit']],
+  ['commands after options with values and EDITOR=vim', ['--gitlab-root', '/srv/gitlab', 'EDITOR=vim', 'smtp', 'e'], ['edit', 'export']],
   ['directories after --gitlab-root', ['--gitlab-root', ''], ['<directories>']],
   ['directories after --gitlab-root=', ['--gitlab-root=/srv'], ['<directories>']],
   ['files after --secrets', ['--secrets', ''], ['<files>']],
@@ -219,7 +219,7 @@ const fishCases: Array<[string, string, string[]]> = [
   ['the shells after completion', 'gitlab-secrets completion ', ['bash', 'zsh', 'fish']],
   ['--json for show', 'gitlab-secrets smtp show --j', ['--json']],
   ['--all for rotate', 'gitlab-secrets rotate --a', ['--all']],
-  ['commands after options with values and EDITOR=vim', 'gitlab-secrets --gitlab-root /srv/gitlab EDITOR=vim smtp e', ['edit']],
+  ['commands after options with values and EDITOR=vim', 'gitlab-secrets --gitlab-root /srv/gitlab EDITOR=vim smtp e', ['edit', 'export']],
   ['directories only after --gitlab-root', `gitlab-secrets --gitlab-root ${join(work, 'ab')}`, [`${join(work, 'abc')}/`]],
   ['files after --secrets', `gitlab-secrets --secrets ${join(work, 'abd')}`, [join(work, 'abd.yml')]],
 ];
