@@ -166,7 +166,8 @@ function manifest(secrets: readonly ChartSecret[], path: string, invocation: str
     `${indent}    app.kubernetes.io/managed-by: gitlab-secrets`,
     `${indent}type: Opaque`,
     `${indent}data:`,
-    `${indent}  ${DATA_KEY}: ${secret.value.toString('base64')}`,
+    // Quoted: a base64 text can read as a number or a boolean in YAML (`1234`, `true`, `null`).
+    `${indent}  ${DATA_KEY}: "${secret.value.toString('base64')}"`,
   ];
   if (secrets.length === 1) lines.push(...body(secrets[0]!, '', ''));
   else {
