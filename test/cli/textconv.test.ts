@@ -125,6 +125,12 @@ test('git diff and git log -p show the decrypted change between two commits', as
   // No cachetextconv: git keeps no copy of the plaintext in the repository.
   const notes = await git(repo, ['for-each-ref', 'refs/notes']);
   assert.equal(notes.stdout, '');
+
+  // With cachetextconv it would: the README's warning, shown.
+  assert.equal((await git(repo, ['config', 'diff.gitlab-secrets.cachetextconv', 'true'])).exitCode, 0);
+  assert.equal((await git(repo, ['diff', 'HEAD~1', 'HEAD'])).exitCode, 0);
+  const cached = await git(repo, ['log', '-p', 'refs/notes/textconv/gitlab-secrets']);
+  assert.match(cached.stdout, /hunter3/, 'git did not cache the plaintext in refs/notes');
 });
 
 test('git stops the whole diff when a textconv command fails, which is why textconv prints a placeholder instead', async (t) => {
