@@ -31,7 +31,10 @@ interface ChartSecret {
   value: Buffer;
 }
 
-/** The key in each Secret: the chart's default for every password below (`….password.key: password`). */
+/**
+ * The key in each Secret: the chart's default for the SMTP and e-mail passwords (`….password.key: password`);
+ * the `--set … .key=` lines name it for every Secret anyway, so no other default matters.
+ */
 const DATA_KEY = 'password';
 
 /**

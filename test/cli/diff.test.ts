@@ -45,10 +45,10 @@ test('diff --show-values prints each value as JSON, so a string "587" differs vi
   assert.equal(result.exitCode, 1);
 });
 
-test('diff of the same settings written differently (comments, quoting, order) prints nothing and exits 0', async (t) => {
+test('diff of the same settings written differently (comments, quoting, order, :symbol keys) prints nothing and exits 0', async (t) => {
   const tree = newTree(t);
   tree.writeEncrypted('smtp.yaml.enc', CURRENT);
-  const same = 'tls: {ca: "/etc/ssl/ca.pem", verify: yes}\nold_setting: goodbye-value\nport: 0x24B\nuser_name: gitlab-mailer\npassword: "hunter2"\n';
+  const same = 'tls: {ca: "/etc/ssl/ca.pem", verify: yes}\nold_setting: goodbye-value\nport: 0x24B\n:user_name: gitlab-mailer\npassword: "hunter2"\n';
   const result = await runCli([...rootArgs(tree), 'smtp', 'diff'], { input: same });
   assert.equal(result.stdout, '');
   assert.equal(result.stderr, '');
