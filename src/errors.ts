@@ -478,7 +478,7 @@ export class TerminalOutputError extends GitlabSecretsError {
   constructor(what: string, example: string) {
     super(
       `Refusing to print ${what} to a terminal: anyone who can see the screen (or its scrollback) sees the secrets.\n` +
-        `hint: pipe or redirect it instead (${example}), or pass --force.`,
+        hintLine(`pipe or redirect it instead (${example}), or pass --force.`),
       EXIT.TERMINAL,
     );
   }

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { EXIT, InvalidContentError, NotFoundError, UsageError } from '../errors.ts';
+import { EXIT, InvalidContentError, NotFoundError, UsageError, hintLine } from '../errors.ts';
 import type { ExitCode } from '../errors.ts';
 import { expandHome } from '../config/paths.ts';
 import { isMap } from '../config/yaml_file.ts';
@@ -37,7 +37,7 @@ export async function diff(context: CommandContext, options: DiffOptions = {}): 
   if (options.against === undefined && io.stdin.isTTY) {
     throw new UsageError(
       'diff compares with a proposed document on stdin, and stdin is a terminal.\n' +
-        `hint: gitlab-secrets ${context.namespace.name} diff < proposed.yml, or --against other.yaml.enc`,
+        hintLine(`gitlab-secrets ${context.namespace.name} diff < proposed.yml, or --against other.yaml.enc`),
     );
   }
   const current = parseSettings(target.path, (await file.read())?.plaintext ?? null);
