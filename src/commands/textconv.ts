@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { FileAccessError, GitlabSecretsError, MissingKeyError, NotFoundError } from '../errors.ts';
 import { environmentOf, expandHome, secretsPathOf } from '../config/paths.ts';
 import type { LookupOptions } from '../config/paths.ts';
-import { readKeyBases } from '../config/secrets.ts';
+import { checkKeyBases, keyBasesFromEnvironment, missingKeyHint, readKeyBases } from '../config/secrets.ts';
 import { EncryptedFile } from '../format/encrypted_file.ts';
 import type { Io } from '../io.ts';
 
@@ -15,7 +15,8 @@ export interface TextconvOptions {
 
 /**
  * Print the plaintext of an encrypted settings file for `git diff` (`diff.<driver>.textconv`), exactly
- * as decrypted. The key comes from the usual lookup (--secrets, --gitlab-root, $GITLAB_ROOT, ...).
+ * as decrypted. The key comes from the usual lookup ($GITLAB_ENCRYPTED_SETTINGS_KEY_BASE, --secrets,
+ * --gitlab-root, $GITLAB_ROOT, ...).
  *
  * A file that cannot be decrypted (wrong or missing key, corrupt, an old version under a retired key)
  * prints a placeholder line naming the ciphertext's hash and exits 0, with the reason on stderr. Git
@@ -38,14 +39,16 @@ export async function textconv(options: TextconvOptions, path: string): Promise<
 
   let plaintext: Buffer;
   try {
-    const keys = readKeyBases(secretsPathOf(lookup), environmentOf(lookup));
-    if (keys.keyBase === null) throw new MissingKeyError();
+    // The key as every command finds it: $GITLAB_ENCRYPTED_SETTINGS_KEY_BASE, else the key file.
+    const keys = keyBasesFromEnvironment(lookup.env) ?? readKeyBases(secretsPathOf(lookup), environmentOf(lookup));
+    if (keys.keyBase === null) throw new MissingKeyError(missingKeyHint(keys));
+    checkKeyBases(keys);
     const file = new EncryptedFile({ contentPath: absolute, keyBase: keys.keyBase, rotatedKeyBases: keys.rotated });
     plaintext = (await file.read())?.plaintext ?? Buffer.alloc(0);
   } catch (error) {
     if (!(error instanceof GitlabSecretsError)) throw error;
     const hash = createHash('sha256').update(ciphertext).digest('hex').slice(0, 16);
-    io.stderr.write(`gitlab-secrets textconv: ${error.message.split('\n')[0]}\n`);
+    io.stderr.write(`gitlab-secrets textconv: ${error.message}\n`);
     io.stdout.write(`# gitlab-secrets: cannot decrypt this version (ciphertext sha256 ${hash}…); see the message on stderr\n`);
     return;
   }

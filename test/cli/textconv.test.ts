@@ -33,6 +33,16 @@ test('textconv finds the key through --secrets alone, with no GitLab root (a wor
   assert.equal(result.exitCode, 0);
 });
 
+test('textconv takes the key from GITLAB_ENCRYPTED_SETTINGS_KEY_BASE, with no key file at all', async (t) => {
+  const tree = newTree(t);
+  const path = tree.writeEncrypted('smtp.yaml.enc', V1);
+  const elsewhere = tempDir(t);
+  const result = await runCli(['textconv', path], { cwd: elsewhere, env: { GITLAB_ENCRYPTED_SETTINGS_KEY_BASE: tree.keyBase! } });
+  assert.equal(result.stderr, '');
+  assert.equal(result.stdout, V1);
+  assert.equal(result.exitCode, 0);
+});
+
 test('textconv reads a version under a rotated key', async (t) => {
   const tree = newTree(t, { rotatedKeyBases: [OTHER_KEY_BASE] });
   const path = tree.writeEncrypted('smtp.yaml.enc', V1, OTHER_KEY_BASE);
@@ -60,7 +70,7 @@ test('textconv without any key prints the placeholder and says the key is missin
   const path = tree.writeEncrypted('smtp.yaml.enc', V1, OTHER_KEY_BASE);
   const result = await runCli([...rootArgs(tree), 'textconv', path]);
   assert.match(result.stdout, /^# gitlab-secrets: cannot decrypt this version/);
-  assert.equal(result.stderr, 'gitlab-secrets textconv: Missing encryption key encrypted_settings_key_base.\n');
+  assert.match(result.stderr, /^gitlab-secrets textconv: Missing encryption key encrypted_settings_key_base\.\nhint: looked in .*\n$/);
   assert.equal(result.exitCode, 0);
 });
 
