@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { load, YAML11_SCHEMA } from 'js-yaml';
+import { loadConfigYaml } from '../../src/yaml/config_yaml.ts';
 import { runCli } from '../helpers/run_cli.ts';
 import type { CliResult } from '../helpers/run_cli.ts';
 import { newTree, rootArgs } from './cli_helpers.ts';
@@ -21,7 +21,7 @@ interface Secret {
 /** Parse as YAML 1.1 (what kubectl's sigs.k8s.io/yaml reads); check what every Secret must have. */
 function parseManifest(result: CliResult): unknown {
   assert.equal(result.exitCode, 0, result.stderr);
-  const document = load(result.stdout, { schema: YAML11_SCHEMA }) as { kind: string };
+  const document = loadConfigYaml(result.stdout) as { kind: string };
   return document;
 }
 
