@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join } from 'node:path';
 import { EditBufferLostError, EditorFailedError, HANDLED_SIGNALS, InterruptedError, PathSwappedError } from './errors.ts';
 import { removeOnExit } from './fs/cleanup.ts';
+import { isProcessGone } from './fs/processes.ts';
 import { trackEditor } from './signals.ts';
 
 /**
@@ -145,17 +146,6 @@ export function sweepStaleEditBuffers(env: NodeJS.ProcessEnv): void {
         // someone else's problem now; the next run tries again
       }
     }
-  }
-}
-
-/** True when no process has this pid (ESRCH); a process we may not signal (EPERM) is alive. */
-export function isProcessGone(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 

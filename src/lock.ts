@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { FileAccessError, GitlabSecretsError, LockHeldError, waitingForLockNote } from './errors.ts';
 import { describeIoError } from './format/encrypted_file.ts';
 import { openDirectory, resolveForWrite } from './fs/trusted_path.ts';
+import { isProcessGone } from './fs/processes.ts';
 import type { OpenDirectory } from './fs/trusted_path.ts';
 
 /**
@@ -210,13 +211,7 @@ function breakStale(path: string, target: string): void {
 }
 
 function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return pid === process.pid || !isProcessGone(pid);
 }
 
 /** The process's start time in clock ticks since boot (/proc/<pid>/stat field 22), where there is /proc. */

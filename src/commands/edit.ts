@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { createInterface } from 'node:readline/promises';
 import {
   ConcurrentChangeError,
@@ -90,7 +91,6 @@ export async function edit(context: CommandContext, options: EditOptions = {}): 
  */
 async function disableCoreDumps(): Promise<void> {
   if (process.platform !== 'linux') return;
-  const { execFile } = await import('node:child_process');
   await new Promise<void>((resolve) => {
     execFile('prlimit', ['--pid', String(process.pid), '--core=0:0'], { timeout: 5000 }, () => resolve());
   });

@@ -1,8 +1,10 @@
-import { constants, lstatSync, promises as fs, readdirSync, unlinkSync } from 'node:fs';
+import { constants, fsync, lstatSync, promises as fs, readdirSync, unlinkSync } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname } from 'node:path';
 import { NotRegularTargetError, PathSwappedError } from '../errors.ts';
 import { removeOnExit } from './cleanup.ts';
+import { isProcessGone } from './processes.ts';
 import { describeKind } from './safe_read.ts';
 import { openDirectory, resolveForWrite } from './trusted_path.ts';
 import type { OpenDirectory } from './trusted_path.ts';
@@ -114,18 +116,7 @@ function sweepStaleTemporaryFiles(dir: OpenDirectory): void {
   }
 }
 
-/** True when no process has this pid (ESRCH); one we may not signal (EPERM) is alive. */
-function isProcessGone(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
-
-async function lstatOrNull(path: string): Promise<import('node:fs').Stats | null> {
+async function lstatOrNull(path: string): Promise<Stats | null> {
   try {
     return await fs.lstat(path);
   } catch (error) {
@@ -135,7 +126,6 @@ async function lstatOrNull(path: string): Promise<import('node:fs').Stats | null
 }
 
 async function syncDirectory(fd: number): Promise<void> {
-  const { fsync } = await import('node:fs');
   await new Promise<void>((resolve) => {
     // Some filesystems refuse fsync on a directory; the rename itself has happened.
     fsync(fd, () => resolve());

@@ -480,7 +480,7 @@ export function assertNoKeyLeak(result: Pick<SafeResult, 'stdout' | 'stderr'>, e
 
 export interface ErrorExpectation {
   exitCode?: number;
-  /** Lines on stderr: 1, or 2 for the documented two-line messages (no EDITOR, unknown Redis instance). */
+  /** Every line on stderr, hint: lines included (default: one error line, then any hint: lines). */
   lines?: 1 | 2;
   /** Exactly this stderr. */
   stderr?: string;
@@ -503,7 +503,10 @@ export function assertCleanError(result: SafeResult, expected: ErrorExpectation 
   assert.doesNotMatch(result.stdout, /^\s+at /m, `stack trace on stdout: ${context}`);
   assert.ok(result.stderr.endsWith('\n'), `stderr does not end a line: ${context}`);
   const lines = result.stderr.slice(0, -1).split('\n');
-  assert.equal(lines.length, expected.lines ?? 1, `stderr lines: ${context}`);
+  // Our own help follows the error on `hint: ` lines (SPEC §4). An explicit `lines` counts every line;
+  // by default there is exactly one error line, and only hint lines after it.
+  if (expected.lines !== undefined) assert.equal(lines.length, expected.lines, `stderr lines: ${context}`);
+  else assert.ok(lines.length >= 1 && !lines[0]!.startsWith('hint: ') && lines.slice(1).every((line) => line.startsWith('hint: ')), `stderr is not one error line (and hint: lines): ${context}`);
   assert.ok(lines.every((line) => line.trim() !== ''), `blank line on stderr: ${context}`);
   if (expected.stderr !== undefined) assert.equal(result.stderr, expected.stderr, `stderr: ${context}`);
   for (const text of expected.mentions ?? []) assert.ok(result.stderr.includes(text), `stderr does not mention ${text}: ${context}`);
