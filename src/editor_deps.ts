@@ -3,7 +3,4 @@
  * (dist/editor_deps.cjs), loaded on first use: it is most of the CLI's code, and every other command
  * would otherwise pay for reading and parsing it.
  */
-import tmp from 'tmp';
-
 export { execa } from 'execa';
-export { tmp };
