@@ -108,6 +108,12 @@ const PLAIN_RUN_FLOW = /(?:[^ \t\r\n\u0085\u2028\u2029:\0,[\]{}]|:(?![ \t\r\n\u0
 const SINGLE_RUN = /[^' \t\r\n\u0085\u2028\u2029\0]+/y;
 const DOUBLE_RUN = /[^"\\ \t\r\n\u0085\u2028\u2029\0]+/y;
 const SURROGATE = /[\uD800-\uDBFF]/;
+// The part of a block plain scalar on its first line, as scanPlainScalar's loop would read it: its
+// first character (already known to start a plain scalar), then runs of characters separated by
+// blanks, a run never starting with '#' (a comment) or ': ' (a value). Trailing blanks are not part of it.
+const PLAIN_CHAR = '(?:[^ \\t\\r\\n\\u0085\\u2028\\u2029:\\0]|:(?![ \\t\\r\\n\\u0085\\u2028\\u2029\\0]))';
+const PLAIN_NEXT_RUN_START = '(?:[^ \\t\\r\\n\\u0085\\u2028\\u2029:\\0#]|:(?![ \\t\\r\\n\\u0085\\u2028\\u2029\\0]))';
+const PLAIN_LINE_BLOCK = new RegExp(`[^]${PLAIN_CHAR}*(?:[ \\t]+${PLAIN_NEXT_RUN_START}${PLAIN_CHAR}*)*`, 'y');
 
 /** Characters (code points) in a run of UTF-16 text. */
 function charCount(run: string): number {
@@ -135,6 +141,8 @@ export class Scanner {
 
   private readonly tokens: Token[] = [];
   private head = 0;
+  /** Whether the token at `head` is known to be final (see peek). */
+  private ready = false;
   tokensParsed = 0;
   private streamStartProduced = false;
   private streamEndProduced = false;
@@ -244,14 +252,21 @@ export class Scanner {
   // ---- the token queue -----------------------------------------------------------------------
 
   peek(): Token {
-    if (this.head >= this.tokens.length || this.needMoreTokens()) this.fetchMoreTokens();
+    // needMoreTokens depends only on the scanner's state, which nothing but fetching and skipToken change:
+    // once it said no, it says no again until the next skipToken.
+    if (!this.ready) {
+      if (this.head >= this.tokens.length || this.needMoreTokens()) this.fetchMoreTokens();
+      this.ready = true;
+    }
     return this.tokens[this.head] as Token;
   }
 
   skipToken(): void {
     this.tokensParsed++;
     this.head++;
-    if (this.head === this.tokens.length) {
+    this.ready = false;
+    // Emptied now and then rather than at every token: emptying frees the array's storage.
+    if (this.head === this.tokens.length && this.head >= 64) {
       this.tokens.length = 0;
       this.head = 0;
     }
@@ -920,59 +935,77 @@ export class Scanner {
     const indent = this.indent + 1;
     const flow = this.flowLevel > 0;
     let runStart = -1;
+    // The runs of the first line in one match where that reads the same (block context, a column per
+    // UTF-16 unit): the loop then starts after them, as if its inner loop had just read them.
+    let firstLineRead = false;
+    if (!flow && !this.astral) {
+      PLAIN_LINE_BLOCK.lastIndex = this.pos;
+      if (PLAIN_LINE_BLOCK.test(this.text)) {
+        const end = PLAIN_LINE_BLOCK.lastIndex;
+        value = this.text.slice(this.pos, end);
+        this.chars += end - this.pos;
+        this.column += end - this.pos;
+        this.pos = end;
+        firstLineRead = true;
+      }
+    }
     for (;;) {
-      if (this.column === 0) {
-        const c = this.code();
-        if (
-          ((c === 45 && this.code(1) === 45 && this.code(2) === 45) || (c === 46 && this.code(1) === 46 && this.code(2) === 46)) &&
-          this.isBlankZ(3)
-        ) {
-          break;
-        }
-      }
-      if (this.code() === 35 && !this.isZ()) break;
-      const text = this.text;
-      for (;;) {
-        if (runStart >= 0) this.skipRun(flow ? PLAIN_RUN_FLOW : PLAIN_RUN_BLOCK);
-        const c = text.charCodeAt(this.pos);
-        if (this.pos >= this.length || c === 32 || c === 9 || c === 10 || c === 13 || c === 0x85 || c === 0x2028 || c === 0x2029) break;
-        if (c === 58) {
-          const n = text.charCodeAt(this.pos + 1);
-          if (flow && (n === 44 || n === 63 || n === 91 || n === 93 || n === 123 || n === 125)) {
-            throw syntaxError('while scanning a plain scalar', start, "found unexpected ':'", this.mark());
+      if (firstLineRead) {
+        firstLineRead = false;
+      } else {
+        if (this.column === 0) {
+          const c = this.code();
+          if (
+            ((c === 45 && this.code(1) === 45 && this.code(2) === 45) || (c === 46 && this.code(1) === 46 && this.code(2) === 46)) &&
+            this.isBlankZ(3)
+          ) {
+            break;
           }
-          if (this.isBlankZ(1)) break;
-        } else if (flow && (c === 44 || c === 91 || c === 93 || c === 123 || c === 125)) break;
-        if (runStart >= 0) {
-          if (c >= 0xd800 && c <= 0xdbff) this.skip();
-          else {
-            this.pos++;
-            this.chars++;
-            this.column++;
-          }
-          continue;
         }
-        if (leadingBlanks || whitespaces !== '') {
-          if (leadingBlanks) {
-            if (leadingBreak.startsWith('\n')) {
-              value += trailingBreaks === '' ? ' ' : trailingBreaks;
-            } else {
-              value += leadingBreak + trailingBreaks;
+        if (this.code() === 35 && !this.isZ()) break;
+        const text = this.text;
+        for (;;) {
+          if (runStart >= 0) this.skipRun(flow ? PLAIN_RUN_FLOW : PLAIN_RUN_BLOCK);
+          const c = text.charCodeAt(this.pos);
+          if (this.pos >= this.length || c === 32 || c === 9 || c === 10 || c === 13 || c === 0x85 || c === 0x2028 || c === 0x2029) break;
+          if (c === 58) {
+            const n = text.charCodeAt(this.pos + 1);
+            if (flow && (n === 44 || n === 63 || n === 91 || n === 93 || n === 123 || n === 125)) {
+              throw syntaxError('while scanning a plain scalar', start, "found unexpected ':'", this.mark());
             }
-            leadingBreak = '';
-            trailingBreaks = '';
-            leadingBlanks = false;
-          } else {
-            value += whitespaces;
-            whitespaces = '';
+            if (this.isBlankZ(1)) break;
+          } else if (flow && (c === 44 || c === 91 || c === 93 || c === 123 || c === 125)) break;
+          if (runStart >= 0) {
+            if (c >= 0xd800 && c <= 0xdbff) this.skip();
+            else {
+              this.pos++;
+              this.chars++;
+              this.column++;
+            }
+            continue;
           }
+          if (leadingBlanks || whitespaces !== '') {
+            if (leadingBlanks) {
+              if (leadingBreak.startsWith('\n')) {
+                value += trailingBreaks === '' ? ' ' : trailingBreaks;
+              } else {
+                value += leadingBreak + trailingBreaks;
+              }
+              leadingBreak = '';
+              trailingBreaks = '';
+              leadingBlanks = false;
+            } else {
+              value += whitespaces;
+              whitespaces = '';
+            }
+          }
+          runStart = this.pos;
+          this.skip();
         }
-        runStart = this.pos;
-        this.skip();
-      }
-      if (runStart >= 0) {
-        value += this.text.slice(runStart, this.pos);
-        runStart = -1;
+        if (runStart >= 0) {
+          value += this.text.slice(runStart, this.pos);
+          runStart = -1;
+        }
       }
       if (!(this.isBlank() || this.isBreak()) || this.isZ()) break;
       while (!this.isZ() && (this.isBlank() || this.isBreak())) {
