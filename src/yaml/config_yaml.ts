@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { PsychError, lineAndColumn } from './psych_error.ts';
 import { psychLoad } from './psych_load.ts';
 
@@ -39,10 +40,33 @@ const CONFIG_OPTIONS = {
  * @throws YamlSyntaxError when Psych would raise.
  */
 export function loadConfigYaml(text: string): unknown {
+  const quiet = text.length <= QUIET_JIT_LIMIT && quietJit(true);
   try {
     return psychLoad(text, CONFIG_OPTIONS);
   } catch (error) {
     throw toYamlSyntaxError(error, text);
+  } finally {
+    if (quiet) quietJit(false);
+  }
+}
+
+/**
+ * A configuration file is read once, cold, while PBKDF2 runs on another thread: V8's optimizing
+ * compiler would spend about twice the parse's own CPU time on background threads (taking a core
+ * from PBKDF2 on a 2-core server) and on the main thread for code that is never run again; without it
+ * the parse itself is faster too (bench/yaml_cpu.mjs). Larger files, where optimized code pays off,
+ * keep the compiler, as does a process whose own flags speak of it.
+ */
+const QUIET_JIT_LIMIT = 256 * 1024;
+const JIT_FLAGS = /--(?:no-)?(?:opt|turbofan)\b/;
+
+function quietJit(quiet: boolean): boolean {
+  if (process.execArgv.some((arg) => JIT_FLAGS.test(arg)) || JIT_FLAGS.test(process.env['NODE_OPTIONS'] ?? '')) return false;
+  try {
+    setFlagsFromString(quiet ? '--no-opt' : '--opt');
+    return true;
+  } catch {
+    return false;
   }
 }
 
