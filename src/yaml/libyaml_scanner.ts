@@ -314,7 +314,8 @@ export class Scanner {
     }
   }
 
-  private saveSimpleKey(): void {
+  /** `here`, when given, is this.mark() (marks are never changed, so one can serve twice). */
+  private saveSimpleKey(here?: Mark): void {
     const required = this.flowLevel === 0 && this.indent === this.column;
     if (this.simpleKeyAllowed) {
       this.removeSimpleKey();
@@ -322,7 +323,7 @@ export class Scanner {
       top.possible = true;
       top.required = required;
       top.tokenNumber = this.tokensParsed + this.queued();
-      top.mark = this.mark();
+      top.mark = here ?? this.mark();
     }
   }
 
@@ -562,15 +563,17 @@ export class Scanner {
   }
 
   private fetchFlowScalar(single: boolean): void {
-    this.saveSimpleKey();
+    const start = this.mark();
+    this.saveSimpleKey(start);
     this.simpleKeyAllowed = false;
-    this.enqueue(this.scanFlowScalar(single));
+    this.enqueue(this.scanFlowScalar(single, start));
   }
 
   private fetchPlainScalar(): void {
-    this.saveSimpleKey();
+    const start = this.mark();
+    this.saveSimpleKey(start);
     this.simpleKeyAllowed = false;
-    this.enqueue(this.scanPlainScalar());
+    this.enqueue(this.scanPlainScalar(start));
   }
 
   // ---- directives ----------------------------------------------------------------------------
@@ -814,8 +817,8 @@ export class Scanner {
     return { type: T.Scalar, start, value, style: literal ? Style.Literal : Style.Folded };
   }
 
-  private scanFlowScalar(single: boolean): Token {
-    const start = this.mark();
+  /** `start` is this.mark(). */
+  private scanFlowScalar(single: boolean, start: Mark): Token {
     this.skip();
     let value = '';
     let leadingBreak = '';
@@ -925,8 +928,8 @@ export class Scanner {
     return { type: T.Scalar, start, value, style: single ? Style.Single : Style.Double };
   }
 
-  private scanPlainScalar(): Token {
-    const start = this.mark();
+  /** `start` is this.mark(). */
+  private scanPlainScalar(start: Mark): Token {
     let value = '';
     let leadingBreak = '';
     let trailingBreaks = '';
@@ -1009,7 +1012,11 @@ export class Scanner {
       }
       if (!(this.isBlank() || this.isBreak()) || this.isZ()) break;
       while (!this.isZ() && (this.isBlank() || this.isBreak())) {
-        if (this.isBlank()) {
+        if (this.text.charCodeAt(this.pos) === 32) {
+          // A run of spaces at once: what the branch below does for each of them.
+          const from = this.skipRun(SPACE_RUN);
+          if (!leadingBlanks) whitespaces += this.text.slice(from, this.pos);
+        } else if (this.isBlank()) {
           if (leadingBlanks && this.column < indent && this.code() === 9) {
             throw syntaxError('while scanning a plain scalar', start, 'found a tab character that violates indentation', this.mark());
           }

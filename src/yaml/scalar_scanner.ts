@@ -51,6 +51,9 @@ const INTEGER_LEGACY =
 /** Psych::ScalarScanner#tokenize for an untagged plain scalar (or a tagged one Psych does not know). */
 export function tokenize(text: string, loader: ClassLoader): RubyScalar {
   if (text === '') return NIL;
+  // A shortcut: two ASCII letters or underscores begin a STRING_START match, and a string of more
+  // than ten UTF-16 units has more than five characters, so it stays a string.
+  if (text.length > 10 && isWordCode(text.charCodeAt(0)) && isWordCode(text.charCodeAt(1))) return { type: 'str', value: text };
   if (PLAIN_DECIMAL.test(text)) return { type: 'int', value: BigInt(text) };
   const str: RubyScalar = { type: 'str', value: text };
   if (text.includes('\n') || STRING_START.test(text)) {
@@ -101,6 +104,11 @@ export function tokenize(text: string, loader: ClassLoader): RubyScalar {
   }
   if (INTEGER_LEGACY.test(text)) return { type: 'int', value: rubyInteger(text.replace(/[,_]/g, '')) };
   return str;
+}
+
+/** An ASCII letter or '_'. */
+function isWordCode(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
 }
 
 /** Kernel#Float applied to what tokenize returned, as Psych does for `!!float` and `!float`. */
