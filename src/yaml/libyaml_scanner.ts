@@ -111,9 +111,11 @@ const SURROGATE = /[\uD800-\uDBFF]/;
 // The part of a block plain scalar on its first line, as scanPlainScalar's loop would read it: its
 // first character (already known to start a plain scalar), then runs of characters separated by
 // blanks, a run never starting with '#' (a comment) or ': ' (a value). Trailing blanks are not part of it.
-const PLAIN_CHAR = '(?:[^ \\t\\r\\n\\u0085\\u2028\\u2029:\\0]|:(?![ \\t\\r\\n\\u0085\\u2028\\u2029\\0]))';
-const PLAIN_NEXT_RUN_START = '(?:[^ \\t\\r\\n\\u0085\\u2028\\u2029:\\0#]|:(?![ \\t\\r\\n\\u0085\\u2028\\u2029\\0]))';
-const PLAIN_LINE_BLOCK = new RegExp(`[^]${PLAIN_CHAR}*(?:[ \\t]+${PLAIN_NEXT_RUN_START}${PLAIN_CHAR}*)*`, 'y');
+// Written as runs of characters other than ':' with a ':' (not before a blank) between them, which
+// V8 matches without backtracking state for each character.
+const NOT_PLAIN = ' \\t\\r\\n\\u0085\\u2028\\u2029\\0';
+const PLAIN_TAIL = `[^${NOT_PLAIN}:]*(?::(?![${NOT_PLAIN}])[^${NOT_PLAIN}:]*)*`;
+const PLAIN_LINE_BLOCK = new RegExp(`[^]${PLAIN_TAIL}(?:[ \\t]+(?:[^${NOT_PLAIN}:#]|:(?![${NOT_PLAIN}]))${PLAIN_TAIL})*`, 'y');
 
 /** Characters (code points) in a run of UTF-16 text. */
 function charCount(run: string): number {
