@@ -128,6 +128,9 @@ function charCount(run: string): number {
 const INDICATORS = new Uint8Array(128);
 for (const ch of '-?:,[]{}#&*!|>\'"%@`') INDICATORS[ch.charCodeAt(0)] = 1;
 
+const PLAIN_START = new Uint8Array(128);
+for (const ch of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_/') PLAIN_START[ch.charCodeAt(0)] = 1;
+
 // URI characters of scan_tag_uri.
 const URI_CHARS = new Set([...";/?:@&=+$,.!~*'()[]%"].map((ch) => ch.charCodeAt(0)));
 
@@ -382,6 +385,9 @@ export class Scanner {
     this.unrollIndent(this.column);
     if (this.isZ()) return this.fetchStreamEnd();
     const c = this.code();
+    // Most tokens are plain scalars starting with a letter, digit, '_' or '/': none of the tests below
+    // would take them (the indicators, '%', '-', '.', blanks and breaks are none of these).
+    if (c < 128 && PLAIN_START[c] === 1) return this.fetchPlainScalar();
     if (this.column === 0) {
       if (c === 37) return this.fetchDirective();
       if (c === 45 && this.code(1) === 45 && this.code(2) === 45 && this.isBlankZ(3)) return this.fetchDocumentIndicator(T.DocumentStart);
