@@ -4,7 +4,7 @@
  */
 import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
-import { BIN, ensureBuilt } from '../helpers/run_cli.ts';
+import { BIN, CLI_VARIABLES, runCli } from '../helpers/run_cli.ts';
 import type { CliResult } from '../helpers/run_cli.ts';
 
 /** The stdin bridge of the safety tests: the command's stdin is a pseudo-terminal. */
@@ -30,26 +30,8 @@ sys.stdout.buffer.write(out)
 sys.exit(code if code >= 0 else 128 - code)
 `;
 
-const CLEARED = { GITLAB_ROOT: undefined, GITLAB_CONFIG: undefined, RAILS_ENV: undefined, EDITOR: undefined, VISUAL: undefined };
-
-async function runWrapped(wrapper: string[], args: readonly string[]): Promise<CliResult> {
-  ensureBuilt();
-  const result = await execa(wrapper[0]!, [...wrapper.slice(1), 'node', BIN, ...args], {
-    env: CLEARED,
-    extendEnv: true,
-    input: '',
-    encoding: 'buffer',
-    stripFinalNewline: false,
-    reject: false,
-    timeout: 30_000,
-  });
-  const stdoutBytes = Buffer.from(result.stdout);
-  return {
-    exitCode: result.exitCode ?? -1,
-    stdout: stdoutBytes.toString('utf8'),
-    stderr: Buffer.from(result.stderr).toString('utf8'),
-    stdoutBytes,
-  };
+function runWrapped(wrapper: string[], args: readonly string[]): Promise<CliResult> {
+  return runCli(args, { spawn: true, wrapper });
 }
 
 /** The built CLI with a terminal as stdout (what it printed there comes back as stdout, CRLF and all). */
@@ -73,7 +55,7 @@ export async function git(repo: string, args: readonly string[]): Promise<GitRes
   const result = await execa('git', args, {
     cwd: repo,
     env: {
-      ...CLEARED,
+      ...Object.fromEntries(CLI_VARIABLES.map((name) => [name, undefined])),
       GIT_CONFIG_NOSYSTEM: '1',
       GIT_CONFIG_GLOBAL: '/dev/null',
       GIT_AUTHOR_NAME: 'Test',

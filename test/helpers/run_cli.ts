@@ -38,6 +38,8 @@ export interface CliOptions {
    * real pipes, exit of the process itself); otherwise the run is in-process.
    */
   spawn?: boolean;
+  /** With spawn: run the bin under this command (e.g. a pty bridge): `wrapper… node bin/gitlab-secrets.cjs args…`. */
+  wrapper?: readonly string[];
 }
 
 /** Build the bundle once if a single test file is run on its own (npm test builds first). */
@@ -55,7 +57,8 @@ async function spawnCli(args: readonly string[], options: CliOptions): Promise<C
   const env: Record<string, string | undefined> = {};
   for (const name of CLI_VARIABLES) env[name] = undefined;
   Object.assign(env, options.env);
-  const result = await execa('node', [BIN, ...args], {
+  const [command, ...prefix] = [...(options.wrapper ?? []), 'node'];
+  const result = await execa(command!, [...prefix, BIN, ...args], {
     cwd: options.cwd ?? PROJECT_ROOT,
     env,
     extendEnv: true,
