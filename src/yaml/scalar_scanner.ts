@@ -58,6 +58,14 @@ export function tokenize(text: string, loader: ClassLoader): RubyScalar {
   const str: RubyScalar = { type: 'str', value: text };
   if (text.includes('\n') || STRING_START.test(text)) {
     if (longerThanFiveCharacters(text)) return str;
+    if (!text.includes('\n')) {
+      // One line: what the loops below do for ['text'], without the array and closures.
+      if (STARTS_NOT_YTONF.test(text)) return str;
+      if (text === '~' || NULL_WORD.test(text)) return NIL;
+      if (TRUE_WORD.test(text)) return TRUE;
+      if (FALSE_WORD.test(text)) return FALSE;
+      return str;
+    }
     // Ruby's ^ and $ match at every line, so "on\n\nno" (folded to "on\nno") is true.
     const lines = text.split('\n');
     if (lines.some((line) => STARTS_NOT_YTONF.test(line))) return str;
@@ -137,7 +145,19 @@ export function rubyFloatOf(scalar: RubyScalar): number {
 function longerThanFiveCharacters(text: string): boolean {
   if (text.length <= 5) return false;
   if (text.length > 10) return true;
-  return [...text].length > 5;
+  // Code points, as [...text] counts them: a surrogate pair is one, a lone surrogate one too.
+  let count = text.length;
+  for (let i = 0; i + 1 < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        count--;
+        i++;
+      }
+    }
+  }
+  return count > 5;
 }
 
 /** String#to_i: an optional sign and digits with single underscores; anything after is ignored. */
