@@ -338,7 +338,6 @@ export class Parser {
     }
     const token = this.peek();
     if (token.type === T.BlockEntry) {
-      const mark = endOf(token);
       this.skip();
       const next = this.peek();
       if (next.type !== T.BlockEntry && next.type !== T.BlockEnd) {
@@ -346,7 +345,7 @@ export class Parser {
         return this.node(true, false);
       }
       this.state = S.BlockSequenceEntry;
-      return this.emptyScalar(mark);
+      return this.emptyScalar(endOf(token));
     }
     if (token.type === T.BlockEnd) {
       this.state = this.pop();
@@ -360,7 +359,6 @@ export class Parser {
   private indentlessSequenceEntry(): ParserEvent {
     const token = this.peek();
     if (token.type === T.BlockEntry) {
-      const mark = endOf(token);
       this.skip();
       const next = this.peek();
       if (next.type !== T.BlockEntry && next.type !== T.Key && next.type !== T.Value && next.type !== T.BlockEnd) {
@@ -368,7 +366,7 @@ export class Parser {
         return this.node(true, false);
       }
       this.state = S.IndentlessSequenceEntry;
-      return this.emptyScalar(mark);
+      return this.emptyScalar(endOf(token));
     }
     this.state = this.pop();
     return { type: 'sequence-end', start: token.start };
@@ -381,7 +379,6 @@ export class Parser {
     }
     const token = this.peek();
     if (token.type === T.Key) {
-      const mark = endOf(token);
       this.skip();
       const next = this.peek();
       if (next.type !== T.Key && next.type !== T.Value && next.type !== T.BlockEnd) {
@@ -389,7 +386,7 @@ export class Parser {
         return this.node(true, true);
       }
       this.state = S.BlockMappingValue;
-      return this.emptyScalar(mark);
+      return this.emptyScalar(endOf(token));
     }
     if (token.type === T.BlockEnd) {
       this.state = this.pop();
@@ -403,7 +400,6 @@ export class Parser {
   private blockMappingValue(): ParserEvent {
     const token = this.peek();
     if (token.type === T.Value) {
-      const mark = endOf(token);
       this.skip();
       const next = this.peek();
       if (next.type !== T.Key && next.type !== T.Value && next.type !== T.BlockEnd) {
@@ -411,7 +407,7 @@ export class Parser {
         return this.node(true, true);
       }
       this.state = S.BlockMappingKey;
-      return this.emptyScalar(mark);
+      return this.emptyScalar(endOf(token));
     }
     this.state = S.BlockMappingKey;
     return this.emptyScalar(token.start);

@@ -16,6 +16,23 @@ export interface Mark {
   column: number;
 }
 
+/**
+ * A Mark as the scanner makes them, one per token: built by a constructor rather than a literal, which
+ * V8 allocates without an allocation memento (a fifth of a mark's size on the young heap).
+ */
+class ScannerMark implements Mark {
+  declare index: number;
+  declare chars: number;
+  declare line: number;
+  declare column: number;
+  constructor(index: number, chars: number, line: number, column: number) {
+    this.index = index;
+    this.chars = chars;
+    this.line = line;
+    this.column = column;
+  }
+}
+
 export const enum T {
   StreamStart,
   StreamEnd,
@@ -74,7 +91,7 @@ interface SimpleKey {
 export function endOf(token: Token): Mark {
   if (token.end !== undefined) return token.end;
   const start = token.start;
-  return { index: start.index + 1, chars: start.chars + 1, line: start.line, column: start.column + 1 };
+  return new ScannerMark(start.index + 1, start.chars + 1, start.line, start.column + 1);
 }
 
 export function syntaxError(context: string | undefined, contextMark: Mark | undefined, problem: string, problemMark: Mark): PsychError {
@@ -185,7 +202,7 @@ export class Scanner {
     return this.pos + k >= this.length || c === 32 || c === 9 || c === 10 || c === 13 || c === 0x85 || c === 0x2028 || c === 0x2029;
   }
   mark(): Mark {
-    return { index: this.pos, chars: this.chars, line: this.line, column: this.column };
+    return new ScannerMark(this.pos, this.chars, this.line, this.column);
   }
 
   private skip(): void {
@@ -300,12 +317,12 @@ export class Scanner {
     return false;
   }
 
+  /** Called only where needMoreTokens() has just said yes (asking again would repeat staleSimpleKeys for nothing). */
   private fetchMoreTokens(): void {
-    for (;;) {
-      if (!this.needMoreTokens()) return;
+    do {
       if (this.streamEndProduced) return;
       this.fetchNextToken();
-    }
+    } while (this.needMoreTokens());
   }
 
   private staleSimpleKeys(): void {
