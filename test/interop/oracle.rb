@@ -14,6 +14,8 @@
 # JSON lines from the file (a FIFO) REQUESTS, {"argv": ["encrypt", KEY_BASE, ...], "input_base64": "..."}, runs
 # each as the command line above with that stdin, and answers on RESPONSES with one JSON line
 # {"status": <exit status>, "stdout_base64": "...", "stderr": "..."}. It ends when REQUESTS is closed.
+# A request may name files instead, {"argv": [...], "input_path": "...", "output_path": "..."}: stdin is
+# read from the one, stdout written to the other, and the answer has no "stdout_base64" (big inputs).
 #
 # Batch jobs (a JSON array; results come back in the same order, one failure never stops the batch):
 #   { "op": "encrypt", "key_base": "...", "plaintext_hex": "...", "encoding": "UTF-8" }  => { "ok": true, "body": "..." }
@@ -113,8 +115,14 @@ module GitlabSecretsOracle
     responses.sync = true
     requests.each_line do |line|
       request = JSON.parse(line)
-      status, out, err = capture(request.fetch('argv'), request.fetch('input_base64').unpack1('m0'))
-      responses.write("#{JSON.generate({ 'status' => status, 'stdout_base64' => [out].pack('m0'), 'stderr' => err })}\n")
+      input = request.key?('input_path') ? File.binread(request['input_path']) : request.fetch('input_base64').unpack1('m0')
+      status, out, err = capture(request.fetch('argv'), input)
+      if request.key?('output_path')
+        File.binwrite(request['output_path'], out)
+        responses.write("#{JSON.generate({ 'status' => status, 'stderr' => err })}\n")
+      else
+        responses.write("#{JSON.generate({ 'status' => status, 'stdout_base64' => [out].pack('m0'), 'stderr' => err })}\n")
+      end
     end
   end
 
