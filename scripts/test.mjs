@@ -2,7 +2,7 @@
 // mostly one core, the tests wait on processes and the disk as often as they compute). Fails if either does.
 // Arguments are test files to run instead of all of them.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -22,8 +22,13 @@ const run = (command, args, options = {}) =>
  * of the whole run when every file had one.
  */
 const OWN_PROCESS = ['test/package'];
+/**
+ * Directories whose files are shared among this many processes, the largest files first to the lightest:
+ * test/safety is half the suite's CPU (spawned CLIs, races, terminals), too long a chain for one worker.
+ */
+const SPLIT = { 'test/safety': 2 };
 /** The longest runs start first, so that the two workers finish together. */
-const SLOW_FIRST = ['test/package/pack.test.ts', 'test/safety', 'test/package/binary.test.ts', 'test/cli', 'test/interop'];
+const SLOW_FIRST = ['test/package/pack.test.ts', 'test/safety', 'test/cli', 'test/package/binary.test.ts', 'test/interop'];
 
 if ((await run(process.execPath, ['scripts/build.mjs'])).code !== 0) process.exit(1);
 
@@ -65,8 +70,23 @@ function allTestFiles() {
         .sort()
         .map((f) => `test/${dir.name}/${f}`);
       if (inDir.length < 2 || OWN_PROCESS.includes(`test/${dir.name}`)) return inDir.map((name) => ({ name }));
-      return [{ name: `test/${dir.name}`, members: inDir }];
+      return split(inDir, SPLIT[`test/${dir.name}`] ?? 1).map((members, i, all) => ({
+        name: all.length > 1 ? `test/${dir.name}/part${i + 1}` : `test/${dir.name}`,
+        members,
+      }));
     });
+}
+
+/** `files` in `parts` lists of about the same total size (the size of a test file as its cost). */
+function split(files, parts) {
+  const lists = Array.from({ length: Math.min(parts, files.length) }, () => ({ size: 0, files: [] }));
+  const sized = files.map((file) => ({ file, size: statSync(file).size })).sort((a, b) => b.size - a.size || a.file.localeCompare(b.file));
+  for (const { file, size } of sized) {
+    const lightest = lists.reduce((a, b) => (b.size < a.size ? b : a));
+    lightest.size += size;
+    lightest.files.push(file);
+  }
+  return lists.map((list) => list.files.sort());
 }
 
 /**
