@@ -77,15 +77,20 @@ export async function acquireLock(target: string, options: LockOptions): Promise
       if (lock) return lock;
       const holder = inspect(path);
       if (holder.state === 'gone') continue;
+      let description: string;
       if (holder.state === 'stale') {
-        breakStale(path, target);
-        continue;
+        if (breakStale(path, target)) continue;
+        // Someone holds the breaker, or something was planted there: wait as for a live lock, never spin
+        // (a synchronous loop would also keep the signal handlers from ever running).
+        description = `a stale lock that cannot be broken while ${shown}.break exists`;
+      } else {
+        description = holder.description;
       }
       const waited = Date.now() - started;
-      if (waited >= timeoutS * 1000) throw new LockHeldError(target, shown, holder.description, timeoutS);
+      if (waited >= timeoutS * 1000) throw new LockHeldError(target, shown, description, timeoutS);
       if (!noted && waited >= NOTE_AFTER_MS) {
         noted = true;
-        options.note?.(waitingForLockNote(shown, holder.description));
+        options.note?.(waitingForLockNote(shown, description));
       }
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
@@ -180,9 +185,11 @@ function inspect(path: string): Holder {
 
 /**
  * Remove a stale lock, race-free against other gitlab-secrets: under the breaker lock, look again and
- * remove it only if it is still stale (a fresh lock can only appear once the stale one is gone).
+ * remove it only if it is still stale (a fresh lock can only appear once the stale one is gone). False
+ * when the breaker could not be taken (another process is breaking it, or a planted breaker that is not
+ * a regular file, or not old yet): the caller waits.
  */
-function breakStale(path: string, target: string): void {
+function breakStale(path: string, target: string): boolean {
   const breaker = `${path}.break`;
   let fd: number;
   try {
@@ -198,7 +205,7 @@ function breakStale(path: string, target: string): void {
     } catch {
       // gone meanwhile
     }
-    return;
+    return false;
   }
   try {
     if (inspect(path).state === 'stale') unlinkSync(path);
@@ -208,6 +215,7 @@ function breakStale(path: string, target: string): void {
     closeSync(fd);
     unlinkSync(breaker);
   }
+  return true;
 }
 
 function isAlive(pid: number): boolean {

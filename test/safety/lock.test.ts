@@ -201,6 +201,27 @@ test('a symlink planted at the lock path is never followed nor removed', { timeo
   }
 });
 
+test('a stale lock with a breaker planted as a directory is waited for, then a clear error: never a spin deaf to signals', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const s = setup(t);
+  s.tree.writeEncrypted('smtp.yaml.enc', SECRETS);
+  const dead = Number(execFileSync('sh', ['-c', 'sh -c "echo \\$\\$"'], { encoding: 'utf8' }).trim());
+  const lock = join(s.tree.settingsDir, LOCK);
+  writeFileSync(lock, `${dead} 12345\n`, { mode: 0o600 });
+  for (const breaker of ['directory', 'file from the future'] as const) {
+    const path = `${lock}.break`;
+    rmSync(path, { recursive: true, force: true });
+    if (breaker === 'directory') execFileSync('mkdir', [path]);
+    else execFileSync('touch', ['-d', '2099-01-01', path]);
+    s.allowInSettings(LOCK);
+    s.allowInSettings(`${LOCK}.break`);
+    t.after(() => rmSync(path, { recursive: true, force: true }));
+    // A real process: on a regression the spin would block an in-process run, and the whole test file with it.
+    const result = await s.run([...s.root, 'smtp', 'write'], { input: THEIRS, env: { GITLAB_SECRETS_LOCK_TIMEOUT: '1' }, timeoutMs: 20_000, spawn: true });
+    assertCleanError(result, { exitCode: EXIT.CONFLICT, mentions: [lock, '.break'] });
+    assert.equal(s.tree.readPlaintext('smtp.yaml.enc').toString(), SECRETS, `saved past a ${breaker} breaker`);
+  }
+});
+
 test('a FIFO planted at the lock path does not hang the CLI', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const s = setup(t);
   s.tree.writeEncrypted('smtp.yaml.enc', SECRETS);
