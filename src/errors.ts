@@ -397,7 +397,7 @@ export class PositionalValueError extends UsageError {
 /** `set --value` takes one YAML scalar, on one line. The value itself is never repeated. */
 export class ValueNotScalarError extends UsageError {
   constructor() {
-    super('--value takes one YAML scalar on one line (a string, number, true/false or null); for anything else use edit.');
+    super('--value takes one YAML scalar on one line (a string, number, true/false or null; no anchor or tag); for anything else use edit.');
   }
 }
 

@@ -81,7 +81,9 @@ export function currentText(context: CommandContext, opened: Opened, current: Re
 }
 
 function valueFromArgument(raw: string): NewValue {
-  if (/[\r\n]/.test(raw)) throw new ValueNotScalarError();
+  // An anchor or a tag would be written into the file, and set refuses to change such an entry in place
+  // later: only plain and quoted scalars.
+  if (/[\r\n]/.test(raw) || /^\s*[&!]/.test(raw)) throw new ValueNotScalarError();
   const check = checkSecretYaml(Buffer.from(`v: ${raw}\n`, 'utf8'));
   if (check.kind !== 'mapping' || Object.keys(check.value).length !== 1) throw new ValueNotScalarError();
   const loaded = check.value['v'];

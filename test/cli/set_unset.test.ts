@@ -94,7 +94,8 @@ test('--value is read as a YAML scalar, as Psych reads it', async (t) => {
 test('--value refuses what is not one scalar, without echoing it', async (t) => {
   const { tree, path } = smtpTree(t);
   const before = readFileSync(path);
-  for (const raw of ['{a: 1}', '[1, 2]', 'a: b', 'x\ny', "'unterminated"]) {
+  // An anchor or a tag would make the entry one that set refuses to change in place later.
+  for (const raw of ['{a: 1}', '[1, 2]', 'a: b', 'x\ny', "'unterminated", '&a x', '!!str 587', '! x']) {
     const result = await runCli([...rootArgs(tree), 'smtp', 'set', 'password', '--value', raw]);
     assertRefused(result, path, before, 2);
     assert.match(result.stderr, /^--value takes one YAML scalar/);
