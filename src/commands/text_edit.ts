@@ -198,7 +198,11 @@ export function setInText(text: string, path: readonly string[], scalar: string)
       const tail = text.slice(lines[entry.endLine - 1]!.end);
       return { text: `${head}${spacer}${scalar}${/^[|>]/.test(inline) ? '' : comment}${tail}` };
     }
-    if (value.end > value.start) throw new PathConflict(path.slice(0, depth + 1).join('.'));
+    if (value.end > value.start) {
+      // A mapping written in flow style (`a: {b: 1}`) is a mapping, just not one this edit changes in place.
+      if (/^[{&!]/.test(inline)) throw new TextEditRefused(`${path.slice(0, depth + 1).join('.')} is written in flow style or has an anchor or a tag`);
+      throw new PathConflict(path.slice(0, depth + 1).join('.'));
+    }
     const children = lines.slice(entry.line + 1, entry.endLine).find((child) => !child.empty);
     parent = entry;
     from = entry.line + 1;
@@ -246,7 +250,13 @@ export function unsetInText(text: string, path: readonly string[]): TextEdit | n
       return { text: result };
     }
     const value = inlineValue(line, entry.afterColon);
-    if (value.end > value.start) return null;
+    if (value.end > value.start) {
+      // `a: {c: 2}` holds a.c, in a layout this edit does not change: never "not found".
+      if (/^[{&!]/.test(line.text.slice(value.start, value.end))) {
+        throw new TextEditRefused(`${path.slice(0, depth + 1).join('.')} is written in flow style or has an anchor or a tag`);
+      }
+      return null;
+    }
     const children = lines.slice(entry.line + 1, entry.endLine).find((child) => !child.empty);
     if (!children || children.indent <= line.indent) return null;
     parent = entry;

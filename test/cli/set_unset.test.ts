@@ -137,6 +137,9 @@ test('a flow mapping is not changed in place: refused with a pointer to edit', a
   const before = readFileSync(path);
   const result = await runCli([...rootArgs(tree), 'smtp', 'set', 'options.tls'], { input: 'no' });
   assertRefused(result, path, before, 7);
+  // Not "not a mapping": it is one, in flow style; the hint points to edit.
+  assert.match(result.stderr, /flow style/);
+  assert.match(result.stderr, /\nhint: change it with gitlab-secrets smtp edit\n$/);
 });
 
 test('unset removes one entry; a missing key exits 11 and changes nothing', async (t) => {

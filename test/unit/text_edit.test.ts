@@ -73,12 +73,19 @@ test('set replaces a null value, a block scalar and a multi-line plain scalar', 
 test('set refuses to cross or replace what is not a scalar, and layouts it does not understand', () => {
   assert.throws(() => setInText('password: x\n', ['password', 'inner'], '1'), PathConflict);
   assert.throws(() => setInText('main:\n  a: 1\n', ['main'], '1'), (error) => error instanceof PathConflict && error.isMapping);
-  assert.throws(() => setInText('opts: {a: 1}\n', ['opts', 'a'], '2'), PathConflict);
+  // A flow mapping is a mapping, only not one edited in place: refused as a layout, not as a path through a scalar.
+  assert.throws(() => setInText('opts: {a: 1}\n', ['opts', 'a'], '2'), TextEditRefused);
   assert.throws(() => setInText('{a: 1}\n', ['a'], '2'), TextEditRefused);
   assert.throws(() => setInText('a: 1\na: 2\n', ['a'], '3'), TextEditRefused);
   assert.throws(() => setInText('a: &x 1\n', ['a'], '3'), TextEditRefused);
   assert.throws(() => setInText('a: 1\n...\n', ['b'], '3'), TextEditRefused);
   assert.throws(() => setInText('- a\n- b\n', ['a'], '3'), TextEditRefused);
+});
+
+test('unset through a flow mapping is refused as a layout it does not change, never reported as not found', () => {
+  assert.throws(() => unsetInText('a: {b: 1, c: 2}\n', ['a', 'c']), TextEditRefused);
+  assert.throws(() => unsetInText('a: &x {c: 2}\n', ['a', 'c']), TextEditRefused);
+  assert.equal(unsetInText('a: 1\n', ['a', 'c']), null);
 });
 
 test('set finds quoted and symbol keys as GitLab loads them', () => {
