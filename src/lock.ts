@@ -4,6 +4,7 @@ import { FileAccessError, GitlabSecretsError, LockHeldError, waitingForLockNote 
 import { describeIoError } from './format/encrypted_file.ts';
 import { openDirectory, resolveForWrite } from './fs/trusted_path.ts';
 import { isProcessGone } from './fs/processes.ts';
+import { accountName } from './fs/accounts.ts';
 import type { OpenDirectory } from './fs/trusted_path.ts';
 
 /**
@@ -177,7 +178,9 @@ function inspect(path: string): Holder {
     if (!isAlive(pid)) return { state: 'stale' };
     const nowStart = startTimeOf(pid);
     if (start !== 0 && nowStart !== undefined && nowStart !== start) return { state: 'stale' }; // the pid was reused
-    return { state: 'live', description: `gitlab-secrets (pid ${pid})` };
+    // A lock another user made may be theirs to explain (or planted): say whose it is.
+    const owner = stat.uid === process.geteuid?.() ? '' : `, lock owned by ${accountName('/etc/passwd', stat.uid)}`;
+    return { state: 'live', description: `gitlab-secrets (pid ${pid}${owner})` };
   } finally {
     closeSync(fd);
   }

@@ -10,9 +10,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, lstatSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EXIT, SAVED, SECRETS, TEST_TIMEOUT_MS, assertCleanError, delay, seededRandom, setup, waitFor, waitForSignalGuard } from './safety_helpers.ts';
+import { EXIT, NEEDS_ROOT, NOBODY, SAVED, SECRETS, TEST_TIMEOUT_MS, assertCleanError, delay, seededRandom, setup, waitFor, waitForSignalGuard } from './safety_helpers.ts';
 
 const LOCK = '.smtp.yaml.enc.lock';
 const MINE = 'user_name: "edit"\npassword: "from the edit"\n';
@@ -128,6 +128,19 @@ test('a lock held by a live gitlab-secrets is waited for, then a clear error; no
   assert.ok(readFileSync(path).equals(before), 'the file changed while another held its lock');
   assert.equal(readFileSync(lock, 'utf8'), `${process.pid} ${startTime(process.pid)}\n`, "the other's lock was touched");
   rmSync(lock);
+});
+
+test("a live lock another user made (git planting one, or a run as git) names its owner", { timeout: TEST_TIMEOUT_MS, skip: NEEDS_ROOT }, async (t) => {
+  const s = setup(t);
+  s.tree.writeEncrypted('smtp.yaml.enc', SECRETS);
+  const lock = join(s.tree.settingsDir, LOCK);
+  writeFileSync(lock, `${process.pid} ${startTime(process.pid)}\n`, { mode: 0o600 });
+  chownSync(lock, NOBODY!.uid, NOBODY!.gid);
+  s.allowInSettings(LOCK);
+  t.after(() => rmSync(lock, { force: true }));
+  const result = await s.run([...s.root, 'smtp', 'write'], { input: THEIRS, env: { GITLAB_SECRETS_LOCK_TIMEOUT: '1' } });
+  assertCleanError(result, { exitCode: EXIT.CONFLICT, mentions: [lock, `pid ${process.pid}, lock owned by nobody`] });
+  assert.equal(s.tree.readPlaintext('smtp.yaml.enc').toString(), SECRETS);
 });
 
 test('a write waiting for a lock saves as soon as it is released', { timeout: TEST_TIMEOUT_MS }, async (t) => {
