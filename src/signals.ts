@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import type { ChildProcess } from 'node:child_process';
 import { HANDLED_SIGNALS, InterruptedError, signalAfterSaveNote } from './errors.ts';
 import type { HandledSignal } from './errors.ts';
@@ -22,6 +23,7 @@ let exitGuarded = false;
 
 export function guardSignals(): () => void {
   const handler = (signal: HandledSignal): void => {
+    if (signal === 'SIGHUP') letGoOfHungUpTerminal();
     if (committing) {
       deferred = signal;
       return;
@@ -30,10 +32,15 @@ export function guardSignals(): () => void {
   };
   for (const signal of HANDLED_SIGNALS) process.on(signal, handler);
   // Once, and kept: the command may end (the editor died of the hang-up) before the SIGHUP handler runs.
-  if (!exitGuarded) process.on('exit', letGoOfHungUpTerminal);
+  if (!exitGuarded) {
+    terminalsAtStart = [0, 1, 2].filter((fd) => isatty(fd));
+    process.on('exit', letGoOfHungUpTerminal);
+  }
   exitGuarded = true;
   return () => {
     for (const signal of HANDLED_SIGNALS) process.off(signal, handler);
+    // Without our handlers, a late SIGINT/SIGTERM gets Node's own, which resets a hung-up terminal and aborts.
+    letGoOfHungUpTerminal();
   };
 }
 
@@ -85,7 +92,9 @@ export function abort(signal: HandledSignal): void {
   if (aborting) return;
   aborting = true;
   try {
-    editor?.kill('SIGTERM');
+    // A hang-up is passed on as one: the editor's terminal is gone too, and an editor whose runtime resets
+    // the terminal on SIGTERM (Node does) would abort on the hung-up terminal and print its stack there.
+    editor?.kill(signal === 'SIGHUP' ? 'SIGHUP' : 'SIGTERM');
   } catch {
     // already gone
   }
@@ -102,28 +111,30 @@ export function abort(signal: HandledSignal): void {
 }
 
 /**
- * After a hang-up, Node's exit restores the terminal settings it saved at start-up and aborts (SIGABRT,
- * a core dump holding the plaintext) when the hung-up terminal refuses with EIO. It skips a descriptor
- * that no longer is the one it saved, so close the descriptors of a terminal that is gone (a write of
- * nothing fails with EIO only there). Run on every exit while a command may change a file: the editor
- * can die of the hang-up and end the command before our SIGHUP handler runs.
+ * After a hang-up, Node's exit (and its handler for a late signal) restores the terminal settings it saved
+ * at start-up and aborts (SIGABRT, a core dump holding the plaintext) when the hung-up terminal refuses with
+ * EIO. It skips a descriptor that no longer is the file it saved, so put /dev/null in place of each
+ * descriptor that was a terminal when the guard started and no longer answers as one (isatty's tcgetattr
+ * fails on a hung-up terminal): the descriptor stays valid for libuv's handles, and Node leaves it alone.
+ * Run on every exit while a command may change a file: the editor can die of the hang-up and end the
+ * command before our SIGHUP handler runs.
  */
 function letGoOfHungUpTerminal(): void {
-  for (const fd of [0, 1, 2]) {
+  for (const fd of terminalsAtStart) {
     try {
-      if (!fstatSync(fd).isCharacterDevice()) continue;
-      writeSync(fd, Buffer.alloc(0));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EIO') continue;
-      try {
-        closeSync(fd);
-      } catch {
-        // already closed
-      }
+      if (isatty(fd)) continue;
+      closeSync(fd);
+      const replacement = openSync('/dev/null', 'r+');
+      // The lowest free number comes back: fd itself, unless a lower one was free too (then leave fd closed).
+      if (replacement !== fd) closeSync(replacement);
+    } catch {
+      // closed already: Node skips it too
     }
   }
 }
 
+/** The standard descriptors that were terminals when the guard started. */
+let terminalsAtStart: number[] = [];
 /**
  * Forget the state of an earlier `main()` in the same process (tests run the CLI in-process): no editor,
  * no commit in progress, no signal deferred or late.
