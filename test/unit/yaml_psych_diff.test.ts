@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadConfigYaml } from '../../src/yaml/config_yaml.ts';
 import { checkSecretYaml } from '../../src/yaml/secret_yaml.ts';
+import { canonical } from '../helpers/psych_canonical.ts';
 import { ALIASES_NOT_ENABLED } from '../../src/yaml/psych_load.ts';
 
 // Differential test of our libyaml port against the real Psych, on generated documents: typical
@@ -156,24 +157,6 @@ const HARD_CASES = [
 
 function stripClass(error: string | undefined): string {
   return (error ?? '').replace(/^[A-Za-z:]+: /, '');
-}
-
-function canonical(value: unknown, seen = new Set<unknown>()): unknown {
-  if (value === null || typeof value === 'boolean' || typeof value === 'string') return value;
-  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : { $int: value.toString() };
-  if (typeof value === 'number') {
-    if (Number.isNaN(value)) return { $float: 'NaN' };
-    return Number.isFinite(value) ? value : { $float: value > 0 ? 'Infinity' : '-Infinity' };
-  }
-  if (value instanceof Date) return { $time: value.toISOString() };
-  if (value instanceof Uint8Array) return { $binary: Buffer.from(value).toString('base64') };
-  if (typeof value !== 'object' || seen.has(value)) return { $cycle: true };
-  seen.add(value);
-  const result = Array.isArray(value)
-    ? value.map((item) => canonical(item, seen))
-    : Object.fromEntries(Object.entries(value).map(([key, item]) => [key, canonical(item, seen)]));
-  seen.delete(value);
-  return result;
 }
 
 function runOracle(documents: string[]): OracleOutput | string {

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadConfigYaml } from '../../src/yaml/config_yaml.ts';
 import { checkSecretYaml } from '../../src/yaml/secret_yaml.ts';
+import { canonical } from '../helpers/psych_canonical.ts';
 
 // Differential test: every document goes through real Ruby (one process, see
 // fixtures/psych_oracle.rb) and through checkSecretYaml and loadConfigYaml. The kinds must agree,
@@ -121,25 +122,6 @@ function kindOf(value: unknown): Kind {
   return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype
     ? 'mapping'
     : 'not-mapping';
-}
-
-/** The same canonical JSON form psych_oracle.rb produces; cycles are left out as Ruby does. */
-function canonical(value: unknown, seen = new Set<unknown>()): unknown {
-  if (value === null || typeof value === 'boolean' || typeof value === 'string') return value;
-  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : { $int: value.toString() };
-  if (typeof value === 'number') {
-    if (Number.isNaN(value)) return { $float: 'NaN' };
-    return Number.isFinite(value) ? value : { $float: value > 0 ? 'Infinity' : '-Infinity' };
-  }
-  if (value instanceof Date) return { $time: value.toISOString() };
-  if (value instanceof Uint8Array) return { $binary: Buffer.from(value).toString('base64') };
-  if (typeof value !== 'object' || seen.has(value)) return { $cycle: true };
-  seen.add(value);
-  const result = Array.isArray(value)
-    ? value.map((item) => canonical(item, seen))
-    : Object.fromEntries(Object.entries(value).map(([key, item]) => [key, canonical(item, seen)]));
-  seen.delete(value);
-  return result;
 }
 
 function runOracle(): OracleOutput | string {
