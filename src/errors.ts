@@ -152,6 +152,13 @@ export class FileAccessError extends GitlabSecretsError {
   }
 }
 
+/** Writing the file (or its lock beside it) failed: `reason` as describeIoError gives it. */
+export class WriteFailedError extends FileAccessError {
+  constructor(path: string, reason: string) {
+    super(`Cannot write ${path}: ${reason}. The old file is intact.`);
+  }
+}
+
 export class ConcurrentChangeError extends GitlabSecretsError {
   constructor(path: string) {
     super(

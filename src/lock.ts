@@ -1,6 +1,6 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { FileAccessError, GitlabSecretsError, LockHeldError, waitingForLockNote } from './errors.ts';
+import { GitlabSecretsError, LockHeldError, WriteFailedError, waitingForLockNote } from './errors.ts';
 import { describeIoError } from './format/encrypted_file.ts';
 import { openDirectory, resolveForWrite } from './fs/trusted_path.ts';
 import { isProcessGone } from './fs/processes.ts';
@@ -66,7 +66,7 @@ export async function acquireLock(target: string, options: LockOptions): Promise
     dir = openDirectory(dirname(resolveForWrite(target)));
   } catch (error) {
     if (error instanceof GitlabSecretsError) throw error;
-    throw new FileAccessError(`Cannot write ${target}: ${describeIoError(error)}. The old file is intact.`);
+    throw new WriteFailedError(target, describeIoError(error));
   }
   const path = dir.entry(basename(shown));
   const timeoutS = lockTimeoutSeconds(options.env);
@@ -119,14 +119,14 @@ function tryCreate(path: string, shown: string, target: string, dir: OpenDirecto
     fd = openSync(path, CREATE, 0o600);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return null;
-    throw new FileAccessError(`Cannot write ${target}: ${describeIoError(error)}. The old file is intact.`);
+    throw new WriteFailedError(target, describeIoError(error));
   }
   try {
     writeSync(fd, `${process.pid} ${startTimeOf(process.pid) ?? 0}\n`);
   } catch (error) {
     closeSync(fd);
     unlinkSync(path);
-    throw new FileAccessError(`Cannot write ${target}: ${describeIoError(error)}. The old file is intact.`);
+    throw new WriteFailedError(target, describeIoError(error));
   }
   const { dev, ino } = fstatSync(fd);
   let open = true;
@@ -199,7 +199,7 @@ function breakStale(path: string, target: string): boolean {
     fd = openSync(breaker, CREATE, 0o600);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-      throw new FileAccessError(`Cannot write ${target}: ${describeIoError(error)}. The old file is intact.`);
+      throw new WriteFailedError(target, describeIoError(error));
     }
     // Someone else is breaking it; a breaker left by a killed process goes after a while.
     try {

@@ -1,6 +1,6 @@
 import { closeSync, readSync, statSync } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
-import { DecryptError, FileAccessError, GitlabSecretsError, InvalidMessageError, JsonSerializerError } from '../errors.ts';
+import { DecryptError, FileAccessError, GitlabSecretsError, WriteFailedError, InvalidMessageError, JsonSerializerError } from '../errors.ts';
 import { writeFileAtomic } from '../fs/atomic_write.ts';
 import { ENCRYPTED_FILE_LIMIT, openRegularFile } from '../fs/safe_read.ts';
 import type { AtomicWriteResult } from '../fs/atomic_write.ts';
@@ -126,7 +126,7 @@ export class EncryptedFile {
       return await writeFileAtomic(this.contentPath, Buffer.from(body, 'latin1'));
     } catch (error) {
       if (error instanceof GitlabSecretsError) throw error; // a refused symlink, a swapped directory
-      throw new FileAccessError(`Cannot write ${this.contentPath}: ${describeIoError(error)}. The old file is intact.`);
+      throw new WriteFailedError(this.contentPath, describeIoError(error));
     }
   }
 }
