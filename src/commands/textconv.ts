@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FileAccessError, GitlabSecretsError, MissingKeyError, NotFoundError } from '../errors.ts';
 import { environmentOf, expandHome, secretsPathOf } from '../config/paths.ts';
 import type { LookupOptions } from '../config/paths.ts';
 import { checkKeyBases, keyBasesFromEnvironment, missingKeyHint, readKeyBases } from '../config/secrets.ts';
-import { EncryptedFile } from '../format/encrypted_file.ts';
+import { EncryptedFile, describeIoError } from '../format/encrypted_file.ts';
+import { ENCRYPTED_FILE_LIMIT, readRegularFile } from '../fs/safe_read.ts';
 import type { Io } from '../io.ts';
 
 export interface TextconvOptions {
@@ -27,13 +27,15 @@ export interface TextconvOptions {
 export async function textconv(options: TextconvOptions, path: string): Promise<void> {
   const { io, lookup } = options;
   const absolute = resolve(lookup.cwd, expandHome(path));
-  let ciphertext: Buffer;
+  let ciphertext: Buffer | null;
   try {
-    ciphertext = readFileSync(absolute);
+    // As every command reads an encrypted file: a regular file only (a FIFO must not hang git), bounded.
+    ciphertext = readRegularFile(absolute, { limit: ENCRYPTED_FILE_LIMIT, role: 'data' });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`${absolute} does not exist.`);
-    throw new FileAccessError(`Cannot read ${absolute}: ${(error as Error).message}`);
+    if (error instanceof GitlabSecretsError) throw error;
+    throw new FileAccessError(`Cannot read ${absolute}: ${describeIoError(error)}`);
   }
+  if (ciphertext === null) throw new NotFoundError(`${absolute} does not exist.`);
   // An empty blob (a file added empty): nothing to show, as for any empty file.
   if (ciphertext.length === 0) return;
 

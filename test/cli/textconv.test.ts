@@ -1,5 +1,6 @@
 /** `textconv <file>`: the plaintext for `git diff`, checked through a real git in a temp repository. */
 import { test } from 'node:test';
+import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -83,6 +84,17 @@ test('textconv of an empty file prints nothing; of a missing file fails (exit 11
   const missing = await runCli([...rootArgs(tree), 'textconv', tree.file('missing.yaml.enc')]);
   assert.equal(missing.stderr, `${tree.file('missing.yaml.enc')} does not exist.\n`);
   assert.equal(missing.exitCode, 11);
+});
+
+test('textconv of a named pipe is refused at once (git must never hang on it), naming it', async (t) => {
+  const tree = newTree(t);
+  const fifo = join(tempDir(t), 'smtp.yaml.enc');
+  execFileSync('mkfifo', [fifo]);
+  // A real process: were it to block on the pipe, only this run would hang, until its timeout.
+  const result = await runCli([...rootArgs(tree), 'textconv', fifo], { spawn: true, timeoutMs: 20_000 });
+  assert.equal(result.exitCode, 9, result.stderr);
+  assert.equal(result.stdout, '');
+  assert.match(result.stderr, new RegExp(`^Cannot read ${fifo}: it is a named pipe \\(FIFO\\), not a regular file\\.\n$`));
 });
 
 function tempDir(t: TestContext): string {
