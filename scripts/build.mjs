@@ -1,7 +1,7 @@
 // Bundle the CLI with esbuild into one CommonJS file, and the key prefetch into another that bin/ loads
 // first. CommonJS because Node's ES module loader costs ~12 ms at start-up, which is a fifth of a `show`
 // (measured with `npm run bench`). Commands still load lazily: esbuild turns their `await import()` into
-// modules initialized on first use, so `show` never runs the editor's, execa's or tmp's code.
+// modules initialized on first use, so `show` never runs the editor's code.
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
 
@@ -17,24 +17,15 @@ const common = {
   minify: true,
 };
 
-for (const stale of ['chunks', 'gitlab-secrets.mjs', 'prefetch.mjs']) {
+for (const stale of ['chunks', 'gitlab-secrets.mjs', 'prefetch.mjs', 'editor_deps.cjs']) {
   rmSync(new URL(`../dist/${stale}`, import.meta.url), { recursive: true, force: true });
 }
-/** The editor's third-party code (execa, tmp) stays in dist/editor_deps.cjs, required on first use. */
-const editorDepsApart = {
-  name: 'editor-deps-apart',
-  setup(build) {
-    build.onResolve({ filter: /\/editor_deps\.ts$/ }, () => ({ path: './editor_deps.cjs', external: true }));
-  },
-};
 await build({
   ...common,
   entryPoints: ['src/cli.ts'],
   outfile: 'dist/gitlab-secrets.cjs',
   define: { PACKAGE_VERSION: JSON.stringify(version) },
-  plugins: [editorDepsApart],
 });
-await build({ ...common, entryPoints: ['src/editor_deps.ts'], outfile: 'dist/editor_deps.cjs' });
 /**
  * The prefetch reads the command table for its names only: the handlers the table loads with `import()`
  * are never called there, so they stay out of dist/prefetch.cjs.

@@ -89,7 +89,6 @@ test('npm pack ships the bundles, bin, library, types, READMEs and LICENSE and n
     'bin/gitlab-secrets.cjs',
     'dist/gitlab-secrets.cjs',
     'dist/prefetch.cjs',
-    'dist/editor_deps.cjs',
     'dist/lib/index.mjs',
     'dist/types/index.d.ts',
   ]) {
