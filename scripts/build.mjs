@@ -4,6 +4,7 @@
 // modules initialized on first use, so `show` never runs the editor's code.
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const common = {
@@ -27,15 +28,36 @@ await build({
   define: { PACKAGE_VERSION: JSON.stringify(version) },
 });
 /**
- * The prefetch reads the command table for its names only: the handlers the table loads with `import()`
- * are never called there, so they stay out of dist/prefetch.cjs.
+ * The prefetch needs only the names of the commands that need the key. Rather than the whole command table
+ * (its help texts made dist/prefetch.cjs 18 kB, ~1.4 ms to load before PBKDF2 could start), it gets them as
+ * a list, read from the table at build time: the table stays the one place that says which commands do.
  */
-const handlersApart = {
-  name: 'handlers-apart',
+const tableBundle = await build({
+  ...common,
+  minify: false,
+  entryPoints: ['src/commands/table.ts'],
+  write: false,
+  outfile: 'table.cjs',
+  plugins: [
+    {
+      name: 'handlers-apart',
+      setup(build) {
+        build.onResolve({ filter: /.*/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined));
+      },
+    },
+  ],
+});
+const table = { exports: {} };
+new Function('module', 'exports', 'require', tableBundle.outputFiles[0].text)(table, table.exports, createRequire(import.meta.url));
+const keyed = [...table.exports.keyedCommandNames()];
+const keyedNamesOnly = {
+  name: 'keyed-names-only',
   setup(build) {
-    build.onResolve({ filter: /.*/ }, (args) =>
-      args.kind === 'dynamic-import' && /[\\/]commands[\\/]table\.ts$/.test(args.importer) ? { path: args.path, external: true } : undefined,
-    );
+    build.onResolve({ filter: /[\\/]commands[\\/]table\.ts$/ }, () => ({ path: 'keyed-command-names', namespace: 'generated' }));
+    build.onLoad({ filter: /.*/, namespace: 'generated' }, () => ({
+      contents: `export function keyedCommandNames() { return new Set(${JSON.stringify(keyed)}); }`,
+      loader: 'js',
+    }));
   },
 };
-await build({ ...common, entryPoints: ['src/prefetch.ts'], outfile: 'dist/prefetch.cjs', plugins: [handlersApart] });
+await build({ ...common, entryPoints: ['src/prefetch.ts'], outfile: 'dist/prefetch.cjs', plugins: [keyedNamesOnly] });
