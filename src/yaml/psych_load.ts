@@ -1,4 +1,5 @@
 import { PsychError, disallowedClass, lineAndColumn, rubyError } from './psych_error.ts';
+import { blockSubsetTree } from './block_subset.ts';
 import { CORE_TAG_PREFIX, buildFirstDocument } from './psych_tree.ts';
 import type { AliasNode, CollectionNode, ScalarNode, YamlNode } from './psych_tree.ts';
 import { isRubyEncodingName } from './ruby_encodings.ts';
@@ -34,6 +35,14 @@ const STR_TAG = `${CORE_TAG_PREFIX}str`;
  */
 export function psychLoad(text: string, options: PsychLoadOptions): unknown {
   checkCharacters(text);
+  const plain = blockSubsetTree(text);
+  if (plain !== undefined) {
+    try {
+      return new ToRuby(options).accept(plain);
+    } catch {
+      // Read again by the port below, whose tree carries the offsets the error message needs.
+    }
+  }
   const root = buildFirstDocument(text);
   if (root === undefined) return null;
   return new ToRuby(options).accept(root);
