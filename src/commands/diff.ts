@@ -61,7 +61,7 @@ async function readAgainst(
   path: string,
   keys: { keyBase: string | null; rotated: readonly string[] },
 ): Promise<Record<string, unknown>> {
-  const absolute = resolve(context.lookup.cwd, expandHome(path));
+  const absolute = resolve(context.lookup.cwd, expandHome(path, context.lookup.env));
   // openTarget has checked that the key base exists.
   const other = new EncryptedFile({ contentPath: absolute, keyBase: keys.keyBase!, rotatedKeyBases: keys.rotated });
   const result = await other.read();

@@ -26,7 +26,7 @@ export interface TextconvOptions {
  */
 export async function textconv(options: TextconvOptions, path: string): Promise<void> {
   const { io, lookup } = options;
-  const absolute = resolve(lookup.cwd, expandHome(path));
+  const absolute = resolve(lookup.cwd, expandHome(path, lookup.env));
   let ciphertext: Buffer | null;
   try {
     // As every command reads an encrypted file: a regular file only (a FIFO must not hang git), bounded.

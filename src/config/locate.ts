@@ -43,10 +43,10 @@ export function locateTarget(namespace: Namespace, options: LookupOptions, insta
   let path: string;
   setPathChooser(undefined);
   if (options.file) {
-    path = resolve(options.cwd, expandHome(options.file));
+    path = resolve(options.cwd, expandHome(options.file, options.env));
   } else {
     const explicit = options.config || options.env['GITLAB_CONFIG'];
-    const configPath = explicit ? resolve(options.cwd, expandHome(explicit)) : join(rootDir(), 'config', 'gitlab.yml');
+    const configPath = explicit ? resolve(options.cwd, expandHome(explicit, options.env)) : join(rootDir(), 'config', 'gitlab.yml');
     const gitlab = readGitlabSection(configPath, environment, options.env);
     // A gitlab.yml the admin named (or whose root they named) that is not there is a mistake, not defaults.
     const source = explicitSource(options, explicit !== undefined && explicit !== '');
@@ -56,7 +56,7 @@ export function locateTarget(namespace: Namespace, options: LookupOptions, insta
     const owner = gitlab === null ? undefined : statSync(configPath, { throwIfNoEntry: false })?.uid;
     if (owner !== undefined && owner !== 0) setPathChooser({ uid: owner, source: configPath });
     sources.gitlabConfig = { path: configPath, found: gitlab !== null };
-    path = settingsFilePath(namespace, gitlab ?? {}, rootDir(), () =>
+    path = settingsFilePath(namespace, gitlab ?? {}, rootDir(), options.env, () =>
       instance === undefined ? undefined : redisSecretFile(rootDir(), environment, instance, options.env),
     );
   }
@@ -92,9 +92,10 @@ function settingsFilePath(
   namespace: Namespace,
   gitlab: Record<string, unknown>,
   root: string,
+  env: NodeJS.ProcessEnv,
   instanceSetting: () => string | undefined,
 ): string {
-  const absolute = (value: unknown): string => resolve(root, expandHome(String(value)));
+  const absolute = (value: unknown): string => resolve(root, expandHome(String(value), env));
   const sharedDir = absolute(stringSetting(dig(gitlab, 'shared', 'path')) ?? 'shared');
   const settingsDir = absolute(stringSetting(dig(gitlab, 'encrypted_settings', 'path')) ?? join(sharedDir, 'encrypted_settings'));
   const override = namespace.settingPath ? stringSetting(dig(gitlab, ...namespace.settingPath)) : instanceSetting();

@@ -21,7 +21,7 @@ export function environmentOf(options: LookupOptions): string {
 
 /** --secrets, else <root>/config/secrets.yml. */
 export function secretsPathOf(options: LookupOptions, rootDir: () => string = () => rootOf(options)): string {
-  return options.secrets ? resolve(options.cwd, expandHome(options.secrets)) : join(rootDir(), 'config', 'secrets.yml');
+  return options.secrets ? resolve(options.cwd, expandHome(options.secrets, options.env)) : join(rootDir(), 'config', 'secrets.yml');
 }
 
 /** The Rails root: --gitlab-root, $GITLAB_ROOT, the current directory or a standard root (SPEC §3). */
@@ -29,10 +29,14 @@ export function rootOf(options: LookupOptions): string {
   return findGitlabRoot({ explicit: options.gitlabRoot || options.env['GITLAB_ROOT'], cwd: options.cwd, standardRoots: options.standardRoots });
 }
 
-/** Ruby's File.expand_path handles a leading `~`. */
-export function expandHome(path: string): string {
-  if (path === '~') return homedir();
-  if (path.startsWith('~/')) return join(homedir(), path.slice(2));
-  return path;
+/**
+ * Ruby's File.expand_path handles a leading `~`: $HOME of the environment the CLI was given (`env`, which
+ * is process.env for a real process), else the account's home directory, as os.homedir() does when HOME
+ * is unset or empty.
+ */
+export function expandHome(path: string, env: NodeJS.ProcessEnv): string {
+  if (path !== '~' && !path.startsWith('~/')) return path;
+  const home = env['HOME'] || homedir();
+  return path === '~' ? home : join(home, path.slice(2));
 }
 

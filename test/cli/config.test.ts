@@ -307,16 +307,17 @@ for (const [name, section, namespace, expected] of pathCases) {
     const path = expected(tree.root, home);
     mkdirSync(join(path, '..'), { recursive: true });
     const env = { HOME: home };
-    // `~` is os.homedir(), which reads the HOME of the process itself: only a real process gets this one.
-    const spawn = name.includes('~');
+    // `~` is $HOME of the environment the CLI was given, so in-process runs get it too. One write runs as a
+    // real process: there the environment is the process's own, and its HOME must decide `~` as well.
+    const spawnWrite = name === '~ in shared.path';
 
-    const absent = await runCli([...rootArgs(tree), namespace, 'show'], { env, spawn });
+    const absent = await runCli([...rootArgs(tree), namespace, 'show'], { env });
     assertSucceedsWith(absent, `${doesNotExistHint(path, namespace)}\n`);
 
-    const written = await runCli([...rootArgs(tree), namespace, 'write'], { env, input: SECRETS, spawn });
+    const written = await runCli([...rootArgs(tree), namespace, 'write'], { env, input: SECRETS, spawn: spawnWrite });
     assertSucceedsWith(written, SAVED);
     assert.equal(decrypt(readFileSync(path), KEY_BASE).toString('utf8'), SECRETS);
-    assertSucceedsWith(await runCli([...rootArgs(tree), namespace, 'show'], { env, spawn }), SECRETS);
+    assertSucceedsWith(await runCli([...rootArgs(tree), namespace, 'show'], { env }), SECRETS);
   });
 }
 

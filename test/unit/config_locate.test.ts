@@ -2,10 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { locateTarget } from '../../src/config/locate.ts';
 import type { LookupOptions } from '../../src/config/locate.ts';
 import { findGitlabRoot } from '../../src/config/gitlab_root.ts';
+import { expandHome } from '../../src/config/paths.ts';
 import { readKeyBases } from '../../src/config/secrets.ts';
 import { namespaceByName, NAMESPACES, UnknownNamespaceError } from '../../src/namespaces.ts';
 import { ConfigError, ExplicitPathMissingError, GitlabRootNotFoundError } from '../../src/errors.ts';
@@ -87,6 +88,32 @@ test('--file and --secrets skip the lookup, and --config and GITLAB_CONFIG name 
   assert.equal(direct.keyBase, 'k');
   assert.equal(locateTarget(smtp, lookup(root, { config: join(root, 'elsewhere.yml') })).path, '/cfg/encrypted_settings/smtp.yaml.enc');
   assert.equal(locateTarget(smtp, lookup(root, { env: { GITLAB_CONFIG: join(root, 'elsewhere.yml') } })).path, '/cfg/encrypted_settings/smtp.yaml.enc');
+});
+
+test('`~` is $HOME of the environment the CLI was given, else the home directory os.homedir() names', (t) => {
+  const home = tree(t, { 'keys/s.yml': 'production:\n  encrypted_settings_key_base: from-home\n' });
+  const root = tree(t, {
+    'config/gitlab.yml': 'production:\n  shared: { path: ~/shared }\n  gitlab:\n    email_smtp_secret_file: "~"\n',
+    'other.yml': 'production:\n  encrypted_settings: { path: ~/enc }\n',
+  });
+  const env = { HOME: home };
+  // shared.path, a setting that is `~` alone (quoted: a plain ~ is YAML's null), --secrets, --file and --config all expand with the given HOME.
+  assert.equal(locateTarget(namespaceByName('service_desk_email'), lookup(root, { env })).path, join(home, 'shared/encrypted_settings/service_desk_email.yaml.enc'));
+  assert.equal(locateTarget(smtp, lookup(root, { env })).path, home);
+  const direct = locateTarget(smtp, { file: '~/x.enc', secrets: '~/keys/s.yml', env, cwd: '/', standardRoots: [] });
+  assert.equal(direct.path, join(home, 'x.enc'));
+  assert.equal(direct.keyBase, 'from-home');
+  assert.equal(locateTarget(smtp, lookup(root, { config: '~/../' + basename(root) + '/other.yml', env })).path, join(home, 'enc/smtp.yaml.enc'));
+  assert.equal(locateTarget(smtp, lookup(root, { env: { ...env, GITLAB_CONFIG: join(root, 'other.yml') } })).path, join(home, 'enc/smtp.yaml.enc'));
+  // HOME unset or empty: the account's home, as os.homedir() (and so a real process) finds it.
+  for (const without of [{}, { HOME: '' }]) {
+    assert.equal(expandHome('~/a', without), join(homedir(), 'a'));
+    assert.equal(locateTarget(smtp, { file: '~/x.enc', secrets: join(home, 'keys/s.yml'), env: without, cwd: '/', standardRoots: [] }).path, join(homedir(), 'x.enc'));
+  }
+  // Only a leading `~` alone or `~/` is a home: `~user`, `a/~` and `~x` stay as they are.
+  assert.equal(expandHome('~', env), home);
+  assert.equal(expandHome('~/', env), home); // Ruby's File.expand_path('~/') too
+  for (const path of ['~git/x', 'a/~/b', '~x', './~']) assert.equal(expandHome(path, env), path);
 });
 
 test('a symlinked encrypted file resolves to its real path', (t) => {

@@ -55,3 +55,12 @@ test('prefetchKey starts for every command of the table that needs the key, and 
   assert.equal(prefetchKey(['--gitlab-root', root, 'doctor'], {}, '/'), undefined);
   assert.equal(prefetchKey(['--gitlab-root', root, 'completion', 'bash'], {}, '/'), undefined);
 });
+
+test('prefetchKey expands `~` in --secrets with the HOME it was given, as the command does', (t) => {
+  const home = mkdtempSync(join(tmpdir(), 'gitlab-secrets-prefetch-'));
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  writeFileSync(join(home, 's.yml'), `production:\n  encrypted_settings_key_base: ${'h'.repeat(64)}\n`);
+  const prefetched = prefetchKey(['--secrets', '~/s.yml', 'smtp', 'show'], { HOME: home }, '/');
+  assert.equal(prefetched?.keyBase, 'h'.repeat(64));
+  prefetched?.key.catch(() => undefined);
+});
