@@ -8,7 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, watch, writeFileSync } from 'node:fs';
+import type { FSWatcher } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   EXIT,
@@ -148,34 +149,67 @@ test('kill -9 mid-edit leaves the buffer directory; the next edit removes it', {
   }
 });
 
-/** A mapping big enough that writing its encrypted form takes a moment. */
-const BIG_SECRETS = `blob: "${'x'.repeat(48 * 1024 * 1024)}"\n`;
+/**
+ * A mapping big enough that writing its encrypted form takes a moment: its temporary file is on disk for
+ * ~75 ms here (48 MiB gave ~160 ms, after 3.3 s of CPU before the file appears), ample for an inotify
+ * wake-up.
+ */
+const BIG_SECRETS = `blob: "${'x'.repeat(16 * 1024 * 1024)}"\n`;
+
+/**
+ * Call `act` the moment a `.tmp` file appears in `dir` and resolve with its name, or with undefined once
+ * `finished` settles without one. Waits on inotify (fs.watch) rather than spinning on readdir, which
+ * burned a core for seconds; a slow poll backs it up should the watch miss the name or be unavailable.
+ */
+function whenTempFileAppears(dir: string, finished: Promise<unknown>, act: () => void): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    let done = false;
+    let watcher: FSWatcher | undefined;
+    let poll: NodeJS.Timeout | undefined;
+    const finish = (name: string | undefined): void => {
+      if (done) return;
+      done = true;
+      if (name !== undefined) act();
+      watcher?.close();
+      clearInterval(poll);
+      resolve(name);
+    };
+    const look = (): string | undefined => readdirSync(dir).find((name) => name.endsWith('.tmp'));
+    try {
+      watcher = watch(dir, (_event, name) => {
+        if (typeof name === 'string' && name.endsWith('.tmp')) finish(name);
+      });
+      watcher.on('error', () => undefined); // the poll carries on
+    } catch {
+      // no inotify here (or no watches left): the poll alone
+    }
+    poll = setInterval(() => {
+      const name = look();
+      if (name !== undefined) finish(name);
+    }, 50);
+    void finished.then(() => finish(look()));
+    const already = look();
+    if (already !== undefined) finish(already);
+  });
+}
 
 test('kill -9 mid-write leaves a temporary file; the next write removes it', { timeout: 600_000 }, async (t) => {
   const s = setup(t);
   s.tree.writeEncrypted('smtp.yaml.enc', SECRETS);
   let caught: string | undefined;
-  for (let attempt = 0; attempt < 8 && caught === undefined; attempt++) {
+  let attempt = 0;
+  for (; attempt < 8 && caught === undefined; attempt++) {
     const started = s.start([...s.root, 'smtp', 'write'], { input: BIG_SECRETS, timeoutMs: 120_000 });
-    for (;;) {
-      const temp = readdirSync(s.tree.settingsDir).find((name) => name.endsWith('.tmp'));
-      if (temp !== undefined) {
-        started.subprocess.kill('SIGKILL');
-        caught = temp;
-        break;
-      }
-      if (started.subprocess.pid === undefined || isProcessGone(started.subprocess.pid)) break;
-      // Let this process feed the CLI's stdin; poll again as soon as it has.
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    await started.result();
+    const finished = started.result();
+    caught = await whenTempFileAppears(s.tree.settingsDir, finished, () => started.subprocess.kill('SIGKILL'));
+    await finished;
     if (caught !== undefined && !existsSync(join(s.tree.settingsDir, caught))) caught = undefined; // renamed in time
   }
   if (caught === undefined) {
     t.skip('could not catch the write with its temporary file on disk');
     return;
   }
-  t.diagnostic(`left by kill -9: ${caught}`);
+  t.diagnostic(`left by kill -9 at attempt ${attempt} of 8: ${caught}`);
   assert.match(caught, /^\.smtp\.yaml\.enc\.\d+\.[0-9a-f]{8}\.tmp$/);
   assertSuccess(await s.run([...s.root, 'smtp', 'write'], { input: NEW_SECRETS }), SAVED);
   assert.deepEqual(s.tree.listSettings(), ['smtp.yaml.enc']);
