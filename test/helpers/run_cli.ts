@@ -143,10 +143,18 @@ export function cliEnv(extra: Record<string, string | undefined> = {}, cleared: 
  */
 export async function mainInProcess(
   args: readonly string[],
-  options: { env: NodeJS.ProcessEnv; cwd: string; input?: string | Buffer; timeoutMs?: number },
+  options: {
+    env: NodeJS.ProcessEnv;
+    cwd: string;
+    input?: string | Buffer;
+    timeoutMs?: number;
+    /** Called before the run starts with what it has written so far, to watch it while it runs. */
+    onStart?: (soFar: { stdout: () => Buffer; stderr: () => Buffer }) => void;
+  },
 ): Promise<CliResult> {
   const { cli, prefetch } = loadBundle();
   const { io, stdout, stderr } = captureIo(options.input);
+  options.onStart?.({ stdout, stderr });
   const timeoutMs = options.timeoutMs ?? 30_000;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

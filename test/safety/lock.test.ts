@@ -148,7 +148,8 @@ test('a write waiting for a lock saves as soon as it is released', { timeout: TE
   s.tree.writeEncrypted('smtp.yaml.enc', SECRETS);
   const lock = join(s.tree.settingsDir, LOCK);
   writeFileSync(lock, `${process.pid} ${startTime(process.pid)}\n`, { mode: 0o600 });
-  const run = s.start([...s.root, 'smtp', 'write'], { input: THEIRS });
+  // In this process: the CLI waits for the lock on a timer, so the test runs meanwhile.
+  const run = s.startInProcess([...s.root, 'smtp', 'write'], { input: THEIRS });
   await waitFor('the note that it waits', () => run.stderrSoFar().includes('note: waiting for'));
   assert.equal(s.tree.readPlaintext('smtp.yaml.enc').toString(), SECRETS, 'it saved while the lock was held');
   rmSync(lock);

@@ -160,10 +160,21 @@ export interface Safety {
   run(args: readonly string[], options?: RunOptions): Promise<SafeResult>;
   /** Start the CLI; the caller awaits `result(subprocess)`. */
   start(args: readonly string[], options?: RunOptions): Started;
+  /**
+   * Start the CLI in this process, to watch a run that needs no process of its own while it runs (it must
+   * wait asynchronously, or nothing else runs until it ends); the caller awaits `result()`.
+   */
+  startInProcess(args: readonly string[], options?: RunOptions): StartedInProcess;
   /** A scripted editor: one step per run of the editor. */
   editor(steps: EditorStep[]): ScriptedEditor;
   /** Make the tree readable by `nobody` (its key too, as for the git user in a real install). */
   shareWithNobody(): void;
+}
+
+export interface StartedInProcess {
+  /** Everything the CLI has written to stderr so far. */
+  stderrSoFar(): string;
+  result(): Promise<SafeResult>;
 }
 
 export interface Started {
@@ -270,7 +281,12 @@ export function setup(t: TestContext, options: TreeOptions = {}): Safety {
   };
 
   /** The CLI's `main()` in this process, as bin/ runs it; the same checks after the test apply. */
-  const runInProcess = async (args: readonly string[], options: RunOptions): Promise<SafeResult> => {
+  const runInProcess = async (
+    args: readonly string[],
+    options: RunOptions,
+    onStart?: (soFar: { stdout: () => Buffer; stderr: () => Buffer }) => void,
+  ): Promise<SafeResult> => {
+    if (needsProcess(options)) throw new Error('this run needs a process of its own: use start() or run()');
     const env = cliEnv({ XDG_RUNTIME_DIR: runtimeDir, ...options.env }, CLI_VARIABLES);
     pids.add(process.pid); // edit buffer directories carry the pid of the process that made them
     const started = Date.now();
@@ -281,6 +297,7 @@ export function setup(t: TestContext, options: TreeOptions = {}): Safety {
         cwd: PROJECT_ROOT,
         input: options.input ?? '',
         timeoutMs,
+        ...(onStart ? { onStart } : {}),
       });
       return { ...result, signal: undefined, pid: undefined, durationMs: Date.now() - started, timedOut: false };
     } catch (error) {
@@ -298,6 +315,11 @@ export function setup(t: TestContext, options: TreeOptions = {}): Safety {
     allowInSettings: (name) => void allowed.add(name),
     watchDir: (dir) => void watched.push(dir),
     start,
+    startInProcess(args, options = {}) {
+      let stderr: () => Buffer = () => Buffer.alloc(0);
+      const running = runInProcess(args, options, (soFar) => (stderr = soFar.stderr));
+      return { stderrSoFar: () => stderr().toString('utf8'), result: () => running };
+    },
     run: (args, options = {}) => (needsProcess(options) ? start(args, options).result() : runInProcess(args, options)),
     editor(steps) {
       editors += 1;
