@@ -116,7 +116,7 @@ export interface RunOptions {
   wrapper?: string[];
   /** Run under this umask (through sh -c). */
   umask?: number;
-  /** Give the CLI a pseudo-terminal as stdin (tests check PTY_PROBLEM first); type into it with `subprocess.stdin`. */
+  /** Give the CLI a pseudo-terminal as stdin (tests check ptyProblem() first); type into it with `subprocess.stdin`. */
   tty?: boolean;
   /** Leave stdin open (a pipe nobody writes to) instead of sending `input` or nothing. */
   stdinOpen?: boolean;
@@ -242,7 +242,7 @@ export function setup(t: TestContext, options: TreeOptions = {}): Safety {
       command = ['sh', '-c', `umask ${options.umask.toString(8).padStart(3, '0')} && exec "$@"`, 'sh', ...command];
     }
     if (options.wrapper) command = [...options.wrapper, ...command];
-    if (options.tty) command = [PYTHON, PTY_BRIDGE, ...command];
+    if (options.tty) command = [pythonPath(), PTY_BRIDGE, ...command];
     const subprocess = execa(command[0]!, command.slice(1), {
       cwd,
       env,
@@ -612,30 +612,43 @@ export async function waitForSignalGuard(pid: number, ms = 20_000): Promise<void
 // --- terminals -------------------------------------------------------------------------------------
 
 /**
- * python3's own executable, asked once: `python3` on PATH may be a version manager's shim (pyenv's costs
- * ~0.45 s of CPU at every start, the interpreter itself ~0.07 s).
+ * python3's own executable, asked once and only by a test that needs it: `python3` on PATH may be a
+ * version manager's shim (pyenv's costs ~0.45 s of CPU at every start, the interpreter itself ~0.07 s).
  */
-const PYTHON: string = (() => {
-  try {
-    return execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8', timeout: 20_000 }).trim() || 'python3';
-  } catch {
-    return 'python3';
+let python: string | undefined;
+function pythonPath(): string {
+  if (python === undefined) {
+    try {
+      python = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8', timeout: 20_000 }).trim() || 'python3';
+    } catch {
+      python = 'python3';
+    }
   }
-})();
+  return python;
+}
 
-/** Why the pseudo-terminal tests cannot run here, or false. */
-export const PTY_PROBLEM: string | false = (() => {
-  try {
-    execFileSync(PYTHON, [PTY_BRIDGE, process.execPath, '-e', 'process.exit(process.stdin.isTTY ? 0 : 3)'], {
-      stdio: ['pipe', 'ignore', 'ignore'],
-      input: '',
-      timeout: 20_000,
-    });
-    return false;
-  } catch (error) {
-    return `no pseudo-terminal: python3 ${PTY_BRIDGE} does not work here (${(error as Error).message.split('\n')[0]})`;
+let ptyProblemFound: string | false | undefined;
+
+/**
+ * Why the pseudo-terminal tests cannot run here, or false. Asked once, by the files with such tests only
+ * (every file that imports these helpers paid for the probe before).
+ */
+export function ptyProblem(): string | false {
+  if (ptyProblemFound === undefined) {
+    try {
+      // The bridge gives the command a terminal as stdin: `test -t 0` says whether it is one.
+      execFileSync(pythonPath(), [PTY_BRIDGE, 'sh', '-c', 'test -t 0 || exit 3'], {
+        stdio: ['pipe', 'ignore', 'ignore'],
+        input: '',
+        timeout: 20_000,
+      });
+      ptyProblemFound = false;
+    } catch (error) {
+      ptyProblemFound = `no pseudo-terminal: python3 ${PTY_BRIDGE} does not work here (${(error as Error).message.split('\n')[0]})`;
+    }
   }
-})();
+  return ptyProblemFound;
+}
 
 // --- deterministic randomness ----------------------------------------------------------------------
 

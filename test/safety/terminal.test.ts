@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import {
   EXIT,
   INVALID_YAML_PREFIX,
-  PTY_PROBLEM,
+  ptyProblem,
   SAVED,
   SECRETS,
   TEST_TIMEOUT_MS,
@@ -25,6 +25,8 @@ import {
   waitFor,
 } from './safety_helpers.ts';
 import type { SafeResult, Started } from './safety_helpers.ts';
+
+const PTY_PROBLEM = ptyProblem();
 
 const INVALID = 'password: "unterminated\nuser_name: [\n';
 const VALID = 'user_name: "fixed"\npassword: "after a second try"\n';

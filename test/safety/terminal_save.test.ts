@@ -18,7 +18,7 @@ import { KEY_BASE } from '../helpers/gitlab_tree.ts';
 import {
   ABORTED,
   EXIT,
-  PTY_PROBLEM,
+  ptyProblem,
   SAVED,
   SECRETS,
   TEST_TIMEOUT_MS,
@@ -29,6 +29,8 @@ import {
   waitForProcessGone,
 } from './safety_helpers.ts';
 import type { Started } from './safety_helpers.ts';
+
+const PTY_PROBLEM = ptyProblem();
 
 const PTY_HANGUP = fileURLToPath(new URL('./pty_hangup.py', import.meta.url));
 const MINE = 'user_name: "me"\npassword: "my edit"\n';
