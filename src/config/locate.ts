@@ -124,6 +124,10 @@ function resolveLastLink(path: string): string {
   try {
     return realpathSync(path);
   } catch {
-    return resolve(dirname(path), readlinkSync(path));
+    try {
+      return resolve(dirname(path), readlinkSync(path));
+    } catch {
+      return path; // no longer a link (swapped as we looked): the path as named, checked again when written
+    }
   }
 }

@@ -1,7 +1,7 @@
 import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
-import { PathSwappedError, UntrustedPathError, UntrustedSymlinkError } from '../errors.ts';
+import { GitlabSecretsError, PathSwappedError, UntrustedPathError, UntrustedSymlinkError } from '../errors.ts';
 import { accountName } from './accounts.ts';
 
 /**
@@ -88,8 +88,16 @@ function resolveLinks(path: string): string {
       continue;
     }
     if (++hops > 40) return join(candidate, ...pending); // a loop: the write will fail with ELOOP
-    const link = readlinkSync(candidate);
-    if (checking && stat.uid !== 0) checkLink(candidate, stat.uid);
+    let link: string;
+    try {
+      link = readlinkSync(candidate);
+      if (checking && stat.uid !== 0) checkLink(candidate, stat.uid);
+    } catch (error) {
+      if (error instanceof GitlabSecretsError) throw error;
+      // The link changed since the lstat (another user swapping it as we look): look at it again.
+      pending.unshift(name);
+      continue;
+    }
     pending.unshift(...splitPath(link));
     if (isAbsolute(link)) resolved = sep;
   }
