@@ -22,6 +22,7 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  unlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -230,6 +231,8 @@ test('--create-dir: a symlink swapped in after mkdir never gets a root-owned dir
         assert.ok([EXIT.IO, 4].includes(result.exitCode as 9 | 4), `exit ${result.exitCode}: ${result.stderr}`);
       }
       assertVictimIntact(v);
+      // Every try creates the directory afresh: once a file is in it, the attacker cannot swap it again.
+      removeWhileSwapped(s.tree.settingsDir);
       await delay(5);
     }
   } finally {
@@ -247,6 +250,19 @@ test('--create-dir: a symlink swapped in after mkdir never gets a root-owned dir
     rmSync(settings, { recursive: true, force: true });
   }
 });
+
+/** Remove the directory or the attacker's symlink at `path`, whichever is there as the attacker swaps them. */
+function removeWhileSwapped(path: string): void {
+  for (let tries = 0; tries < 1000 && lstatExists(path); tries++) {
+    try {
+      if (lstatSync(path).isSymbolicLink()) unlinkSync(path);
+      else rmSync(path, { recursive: true });
+    } catch {
+      // swapped meanwhile: look again
+    }
+  }
+  assert.equal(lstatExists(path), false, `could not remove ${path}`);
+}
 
 function lstatExists(path: string): boolean {
   try {
