@@ -318,6 +318,7 @@ export function setup(t: TestContext, options: TreeOptions = {}): Safety {
     startInProcess(args, options = {}) {
       let stderr: () => Buffer = () => Buffer.alloc(0);
       const running = runInProcess(args, options, (soFar) => (stderr = soFar.stderr));
+      running.catch(() => undefined); // result() reports it; a test that fails first leaves no unhandled rejection
       return { stderrSoFar: () => stderr().toString('utf8'), result: () => running };
     },
     run: (args, options = {}) => (needsProcess(options) ? start(args, options).result() : runInProcess(args, options)),
