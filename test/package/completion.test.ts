@@ -25,14 +25,61 @@ after(() => rmSync(work, { recursive: true, force: true }));
 mkdirSync(join(work, 'abc'));
 writeFileSync(join(work, 'abd.yml'), '');
 
+const isInstalled = new Map<string, boolean>();
+
 function installed(shell: string): boolean {
-  return !spawnSync(shell, ['-c', 'exit 0']).error;
+  if (!isInstalled.has(shell)) isInstalled.set(shell, !spawnSync(shell, ['-c', 'exit 0']).error);
+  return isInstalled.get(shell)!;
 }
 
 function run(shell: string, args: readonly string[], script: string): { stdout: string; stderr: string; status: number | null } {
-  const result = spawnSync(shell, args, { encoding: 'utf8', env: { PATH: process.env['PATH'], HOME: work, SCRIPT: script }, timeout: 20_000 });
+  const result = spawnSync(shell, args, { encoding: 'utf8', env: { PATH: process.env['PATH'], HOME: work, SCRIPT: script }, timeout: 60_000 });
   return { stdout: result.stdout, stderr: result.stderr, status: result.status };
 }
+
+interface CaseRun {
+  stdout: string;
+  stderr: string;
+  status: number;
+}
+
+/**
+ * Run several commands in one shell that has loaded the script once (a shell start and zsh's compinit
+ * are most of a case's cost), each in a subshell (bash, zsh) or block (fish) of its own, with its stdout,
+ * stderr and exit status kept apart in files. Whatever the shell prints outside them (loading the
+ * script) must be nothing. `args` are the shell's arguments before the script given to -c, `extra` those
+ * after it ($1… or $argv).
+ */
+function runInOneShell(shell: 'bash' | 'zsh' | 'fish', args: readonly string[], load: string, commands: readonly string[], extra: readonly string[] = []): CaseRun[] {
+  const dir = mkdtempSync(join(work, `${shell}-`));
+  const body = commands.map((command, i) => {
+    const out = `>${dir}/${i}.out 2>${dir}/${i}.err`;
+    return shell === 'fish'
+      ? `begin; ${command}; end ${out}; echo $status >${dir}/${i}.status`
+      : `( ${command} ) ${out}; echo $? >${dir}/${i}.status`;
+  });
+  const result = run(shell, [...args, '-c', [load, ...body].join('\n'), ...(shell === 'fish' ? [] : [shell]), ...extra], completionScript(shell));
+  assert.equal(result.stderr, '', `${shell}: loading the script printed this`);
+  assert.equal(result.status, 0, `${shell} exited with ${result.status}`);
+  const read = (i: number, ext: string): string => readFileSync(join(dir, `${i}.${ext}`), 'utf8');
+  return commands.map((_, i) => ({ stdout: read(i, 'out'), stderr: read(i, 'err'), status: Number(read(i, 'status')) }));
+}
+
+/** The result of each command of `commands()`, run in one shell on first use. */
+function batch(runAll: (commands: readonly string[]) => CaseRun[], commands: () => readonly string[]): (command: string) => CaseRun {
+  let results: Map<string, CaseRun> | undefined;
+  return (command) => {
+    if (!results) {
+      const all = [...new Set(commands())];
+      const runs = runAll(all);
+      results = new Map(all.map((each, i) => [each, runs[i]!]));
+    }
+    return results.get(command) ?? runAll([command])[0]!;
+  };
+}
+
+/** A word quoted for bash and zsh. */
+const quote = (word: string): string => `'${word.replace(/'/g, "'\\''")}'`;
 
 const lines = (text: string): string[] => text.split('\n').filter((line) => line !== '');
 const sorted = (words: readonly string[]): string[] => [...words].sort();
@@ -56,20 +103,32 @@ for (const shell of COMPLETION_SHELLS) {
 
 const BASH_LOAD = 'source <(printf "%s" "$SCRIPT")';
 
+/** What bash's readline does before it shows the candidates for `gitlab-secrets <words…>`. */
+const bashCommand = (words: readonly string[]): string =>
+  `COMP_WORDS=(gitlab-secrets ${words.map(quote).join(' ')}); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); _gitlab_secrets; printf '%s\\n' "\${COMPREPLY[@]}"`;
+const BASH_REGISTERED = 'complete -p gitlab-secrets';
+
+/** Every bash command line of this file, completed in one bash. */
+const bashRun = batch(
+  (commands) => runInOneShell('bash', ['--norc', '--noprofile'], BASH_LOAD, commands),
+  () => [BASH_REGISTERED, ...bashCases.map(([, words]) => bashCommand(words)), ...namespaceWords().map(bashCommand)],
+);
+
 /** The words bash would offer for `gitlab-secrets <words…>`, the last word being the one completed. */
 function bashComplete(...words: string[]): string[] {
-  const result = run(
-    'bash',
-    ['--norc', '--noprofile', '-c', `${BASH_LOAD}; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _gitlab_secrets; printf '%s\\n' "\${COMPREPLY[@]}"`, 'bash', 'gitlab-secrets', ...words],
-    completionScript('bash'),
-  );
+  const result = bashRun(bashCommand(words));
   assert.equal(result.stderr, '');
   assert.equal(result.status, 0);
   return lines(result.stdout);
 }
 
+/** Each namespace name and alias, then the same with show: the lines the table-wide test completes. */
+function namespaceWords(): string[][] {
+  return NAMESPACES.flatMap((ns) => [ns.name, ...ns.aliases]).flatMap((name) => [[name, ''], [name, 'show', '']]);
+}
+
 test('the bash script loads with source <(…) and registers a completion for gitlab-secrets', () => {
-  const result = run('bash', ['--norc', '--noprofile', '-c', `${BASH_LOAD}; complete -p gitlab-secrets`], completionScript('bash'));
+  const result = bashRun(BASH_REGISTERED);
   assert.equal(result.stderr, '');
   assert.equal(result.stdout, 'complete -F _gitlab_secrets gitlab-secrets\n');
 });
@@ -131,46 +190,28 @@ _directories() { print -r -- '<directories>'; }
 compset() { :; }
 `;
 
+const ZSH_LOAD = `autoload -Uz compinit && compinit -u -D; source <(print -r -- "$SCRIPT"); ${ZSH_STUBS}`;
+const zshCommand = (words: readonly string[]): string => `words=(gitlab-secrets ${words.map(quote).join(' ')}); CURRENT=$#words; _gitlab_secrets`;
+const ZSH_REGISTERED = 'print -r -- $_comps[gitlab-secrets]';
+
+/** Every zsh command line of this file, completed in one zsh: compinit (seconds on a busy machine) runs once. */
+const zshRun = batch(
+  (commands) => runInOneShell('zsh', ['-f'], ZSH_LOAD, commands),
+  () => [ZSH_REGISTERED, ...zshCases.map(([, words]) => zshCommand(words))],
+);
+
 /** The candidates zsh would offer for `gitlab-secrets <words…>`: what the function adds, matching the last word. */
 function zshComplete(...words: string[]): string[] {
-  const { stdout, stderr } = zshBatch().get(JSON.stringify(words)) ?? zshRun([words])[0]!;
+  // Its exit status is not checked: a completion function's says whether it added matches, here to stubs.
+  const { stdout, stderr } = zshRun(zshCommand(words));
   assert.equal(stderr, '');
   const prefix = words.at(-1)!;
   return lines(stdout).filter((candidate) => candidate.startsWith(prefix) || candidate.startsWith('<'));
 }
 
-/**
- * Complete several command lines in one zsh: compinit (seconds on a busy machine) runs once, then each
- * line in a subshell of its own, its stdout and stderr kept apart in files.
- */
-function zshRun(cases: ReadonlyArray<readonly string[]>): Array<{ stdout: string; stderr: string }> {
-  const dir = mkdtempSync(join(work, 'zsh-'));
-  const body = cases
-    .map((words, i) => {
-      const quoted = words.map((word) => `'${word.replace(/'/g, "'\\''")}'`).join(' ');
-      return `( words=(gitlab-secrets ${quoted}); CURRENT=$#words; _gitlab_secrets ) >${dir}/${i}.out 2>${dir}/${i}.err`;
-    })
-    .join('\n');
-  const result = run('zsh', ['-f', '-c', `autoload -Uz compinit && compinit -u -D; source <(print -r -- "$SCRIPT"); ${ZSH_STUBS}\n${body}`], completionScript('zsh'));
-  assert.equal(result.stderr, '');
-  return cases.map((_, i) => ({ stdout: readFileSync(join(dir, `${i}.out`), 'utf8'), stderr: readFileSync(join(dir, `${i}.err`), 'utf8') }));
-}
-
-let zshResults: Map<string, { stdout: string; stderr: string }> | undefined;
-
-/** Every zshCases line, completed in one zsh on first use. */
-function zshBatch(): Map<string, { stdout: string; stderr: string }> {
-  if (!zshResults) {
-    const cases = zshCases.map(([, words]) => words);
-    const results = zshRun(cases);
-    zshResults = new Map(cases.map((words, i) => [JSON.stringify(words), results[i]!]));
-  }
-  return zshResults;
-}
-
 test('the zsh script loads after compinit and registers _gitlab_secrets for gitlab-secrets', (t) => {
   if (!installed('zsh')) return t.skip('zsh is not installed (apt-get install -y zsh to run the zsh tests)');
-  const result = run('zsh', ['-f', '-c', 'autoload -Uz compinit && compinit -u -D; source <(print -r -- "$SCRIPT"); print -r -- $_comps[gitlab-secrets]'], completionScript('zsh'));
+  const result = zshRun(ZSH_REGISTERED);
   assert.equal(result.stderr, '');
   assert.equal(result.stdout, '_gitlab_secrets\n');
 });
@@ -202,10 +243,20 @@ for (const [name, words, expected] of zshCases) {
 
 // --- fish -----------------------------------------------------------------------------------------
 
+/**
+ * Every fish command line of this file, completed in one fish (`complete -C`, fish's own completion of
+ * a command line). The lines are its arguments ($argv), so that none needs quoting.
+ */
+const fishRun = batch(
+  (commands) => runInOneShell('fish', ['--no-config'], 'printf "%s" "$SCRIPT" | source', commands.map((_, i) => `complete -C $argv[${i + 1}]`), commands),
+  () => fishCases.map(([, line]) => line),
+);
+
 /** What fish offers for the command line `line` (its `complete -C`), without descriptions. */
 function fishComplete(line: string): string[] {
-  const result = run('fish', ['--no-config', '-c', 'printf "%s" "$SCRIPT" | source; complete -C $argv[1]', line], completionScript('fish'));
+  const result = fishRun(line);
   assert.equal(result.stderr, '');
+  assert.equal(result.status, 0);
   return lines(result.stdout).map((candidate) => candidate.split('\t')[0]!);
 }
 
