@@ -1,7 +1,7 @@
 // Build dist/gitlab-secrets-<platform>-<arch>: a Node single executable application (SEA) that runs on a
 // host without Node. Steps from https://nodejs.org/docs/latest-v20.x/api/single-executable-applications.html:
 // one CommonJS script, a preparation blob made by `node --experimental-sea-config`, and a copy of this
-// very `node` executable with the blob injected by postject.
+// very `node` executable with the blob injected (as postject would, by scripts/inject_sea_blob.mjs).
 //
 // Only the host's own architecture is built. The executable is a copy of the running `node` (there is no
 // other Node binary to copy without downloading one, which this build must not do), and the blob's code
@@ -9,12 +9,12 @@
 // on an arm64 machine, by the same command.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inject } from 'postject';
+import { InjectError, countInFile, injectSeaBlob } from './inject_sea_blob.mjs';
 
 const SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const SUPPORTED = ['linux-x64', 'linux-arm64'];
@@ -36,7 +36,7 @@ try {
 async function buildBinary() {
   if (!SUPPORTED.includes(target)) fail(`building the executable is supported on ${SUPPORTED.join(' and ')}, not ${target}`);
   // Node builds without SEA support (some distributions' packages) lack the fuse postject flips.
-  if (!readFileSync(process.execPath).includes(SENTINEL_FUSE)) {
+  if (countInFile(process.execPath, SENTINEL_FUSE) === 0) {
     fail(`${process.execPath} has no single-executable support (no ${SENTINEL_FUSE} in it)`);
   }
   const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -94,14 +94,17 @@ async function buildIn(work, version) {
   writeFileSync(seaConfig, JSON.stringify({ main: script, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }));
   execFileSync(process.execPath, ['--experimental-sea-config', seaConfig], { cwd: work, stdio: ['ignore', 'ignore', 'inherit'] });
 
-  // 3. A copy of this node with the blob injected; renamed into place only when complete.
+  // 3. A copy of this node with the blob injected (what postject does, see inject_sea_blob.mjs); renamed
+  // into place only when complete.
   mkdirSync(join(root, 'dist'), { recursive: true });
   const partial = `${output}.partial`;
-  copyFileSync(process.execPath, partial);
-  chmodSync(partial, 0o755);
   try {
-    await withoutLiefNoteWarnings(() => inject(partial, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: SENTINEL_FUSE }));
+    injectSeaBlob(process.execPath, partial, readFileSync(blob), SENTINEL_FUSE);
+    chmodSync(partial, 0o755);
     renameSync(partial, output);
+  } catch (error) {
+    if (error instanceof InjectError) fail(`cannot inject into ${process.execPath}: ${error.message}`);
+    throw error;
   } finally {
     rmSync(partial, { force: true });
   }
@@ -109,35 +112,6 @@ async function buildIn(work, version) {
   const printed = execFileSync(output, ['--version'], { encoding: 'utf8', env: { PATH: '/nonexistent' } }).trim();
   if (printed !== version) fail(`the built executable printed version '${printed}', expected '${version}'`);
   console.log(`built ${output} (${version})`);
-}
-
-/**
- * postject is LIEF compiled to WebAssembly. On Linux it stores the blob as an ELF note, in a new `.note`
- * section, and when LIEF writes the binary back it rebuilds the section-name string table and warns,
- * once per section it cannot place there, "warning: Can't find string offset for section name '.note…'"
- * (nine lines with Node 20's binary; nodejs/postject#83, lief-project/LIEF#816). The note and the blob are
- * written all the same, and the executable is checked below by running it. Those lines, and only those,
- * are kept out of the output; anything else postject prints still shows.
- */
-const LIEF_NOTE_WARNING = /^warning: Can't find string offset for section name '\.note[^'\n]*'\n/gm;
-
-async function withoutLiefNoteWarnings(step) {
-  const write = process.stderr.write;
-  process.stderr.write = function (chunk, ...rest) {
-    if (typeof chunk === 'string') chunk = chunk.replace(LIEF_NOTE_WARNING, '');
-    else if (Buffer.isBuffer(chunk) || chunk instanceof Uint8Array) chunk = Buffer.from(chunk).toString('utf8').replace(LIEF_NOTE_WARNING, '');
-    if (chunk === '') {
-      const callback = rest.find((arg) => typeof arg === 'function');
-      if (callback) process.nextTick(callback);
-      return true;
-    }
-    return write.call(this, chunk, ...rest);
-  };
-  try {
-    return await step();
-  } finally {
-    process.stderr.write = write;
-  }
 }
 
 function fail(message) {
