@@ -4,15 +4,13 @@
  * `spawn: true` as a real `node bin/gitlab-secrets.cjs …` process.
  */
 import { execa } from 'execa';
-import { existsSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { BIN, BUNDLE, PROJECT_ROOT, ensureBuilt } from './project.ts';
 
-export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const BIN = fileURLToPath(new URL('../../bin/gitlab-secrets.cjs', import.meta.url));
-const BUNDLE = fileURLToPath(new URL('../../dist/gitlab-secrets.cjs', import.meta.url));
+export { BIN, PROJECT_ROOT, ensureBuilt };
+
 const PREFETCH = fileURLToPath(new URL('../../dist/prefetch.cjs', import.meta.url));
 
 /** Variables the CLI reads; cleared so the developer's own shell cannot change a test's outcome. */
@@ -40,11 +38,6 @@ export interface CliOptions {
   spawn?: boolean;
   /** With spawn: run the bin under this command (e.g. a pty bridge): `wrapper… node bin/gitlab-secrets.cjs args…`. */
   wrapper?: readonly string[];
-}
-
-/** Build the bundle once if a single test file is run on its own (npm test builds first). */
-export function ensureBuilt(): void {
-  if (!existsSync(BUNDLE)) execFileSync('node', ['scripts/build.mjs'], { cwd: PROJECT_ROOT, stdio: 'inherit' });
 }
 
 export async function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {

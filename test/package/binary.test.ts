@@ -9,7 +9,7 @@ import type { SpawnSyncOptions } from 'node:child_process';
 import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, PROJECT_ROOT, ensureBuilt } from '../helpers/run_cli.ts';
+import { BIN, PROJECT_ROOT, ensureBuilt } from '../helpers/project.ts';
 
 const TARGET = `${process.platform}-${process.arch}`;
 const SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';

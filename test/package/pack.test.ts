@@ -12,7 +12,7 @@ import type { SpawnSyncOptions } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, PROJECT_ROOT, ensureBuilt } from '../helpers/run_cli.ts';
+import { BIN, PROJECT_ROOT, ensureBuilt } from '../helpers/project.ts';
 
 const DEMO_ROOT = join(PROJECT_ROOT, 'examples', 'gitlab');
 const DEMO_SMTP = join(DEMO_ROOT, 'shared', 'encrypted_settings', 'smtp.yaml.enc');
