@@ -11,7 +11,7 @@
 // the end of the file, into a new read-only PT_LOAD that also holds the note. Everything else stays
 // byte for byte. The new segment's address keeps the first segment's address-to-offset difference, so
 // that the kernel's AT_PHDR is right by both of its formulas (Linux before and since 5.18).
-import { closeSync, copyFileSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, fstatSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 
 const PT_LOAD = 1;
 const PT_NOTE = 4;
@@ -22,14 +22,19 @@ const NOTE_NAME = Buffer.from('NODE_SEA_BLOB\0');
 
 export class InjectError extends Error {}
 
-/** Write `executable`: a copy of the ELF `node` at `from` with `blob` in it and its fuse set. */
+/** Write `executable`: a copy of the ELF `node` at `from` with `blob` in it and its fuse set; on failure, nothing. */
 export function injectSeaBlob(from, executable, blob, sentinelFuse) {
   copyFileSync(from, executable);
-  const fd = openSync(executable, 'r+');
   try {
-    inject(fd, blob, sentinelFuse);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(executable, 'r+');
+    try {
+      inject(fd, blob, sentinelFuse);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (error) {
+    rmSync(executable, { force: true });
+    throw error;
   }
 }
 

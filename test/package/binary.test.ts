@@ -6,10 +6,11 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import type { SpawnSyncOptions } from 'node:child_process';
-import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, PROJECT_ROOT, ensureBuilt } from '../helpers/project.ts';
+import { InjectError, countInFile, injectSeaBlob } from '../../scripts/inject_sea_blob.mjs';
 
 const TARGET = `${process.platform}-${process.arch}`;
 const SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
@@ -86,4 +87,15 @@ test('the executable edits and writes secrets, running $EDITOR without node', { 
   assert.equal(write.status, 0, write.stderr);
   assert.equal(runExecutable(['--gitlab-root', tree, 'smtp', 'get', 'password']).stdout, 'written\n');
   assert.equal(runExecutable(['--gitlab-root', tree, 'smtp', 'show', '--json']).stdout, '{\n  "password": "written"\n}\n');
+});
+
+test('the build refuses to inject a second blob into an executable that holds one, and leaves no file', { skip: skip ?? false }, () => {
+  assert.equal(countInFile(executable, `${SENTINEL_FUSE}:1`), 1, 'the fuse of the built executable is not set');
+  const twice = join(work, 'twice');
+  assert.throws(() => injectSeaBlob(executable, twice, Buffer.from('blob'), SENTINEL_FUSE), (error: unknown) => {
+    assert.ok(error instanceof InjectError);
+    assert.match(error.message, /already holds a single-executable blob/);
+    return true;
+  });
+  assert.equal(existsSync(twice), false, 'the failed copy was left behind');
 });
