@@ -353,9 +353,9 @@ for (const quote of ['"', "'"]) {
     const tree = newTree(t);
     const dir = join(tempDir(t), 'my editors');
     mkdirSync(dir);
-    const script = join(dir, 'fake editor.mjs');
+    const script = join(dir, 'fake editor.sh');
     copyFileSync(FAKE_EDITOR, script);
-    const editor = fakeEditor(t, { write: SECRETS, command: `node ${quote}${script}${quote}` });
+    const editor = fakeEditor(t, { write: SECRETS, command: `sh ${quote}${script}${quote}` });
     const result = await runCli([...rootArgs(tree), 'smtp', 'edit'], { env: editor.env });
     assertSucceedsWith(result, SAVED);
     assert.equal(editor.argv()?.[0], script);
@@ -365,7 +365,7 @@ for (const quote of ['"', "'"]) {
 
 test('EDITOR is not run through a shell: $VARIABLES are passed literally', async (t) => {
   const tree = newTree(t);
-  const editor = fakeEditor(t, { command: `node ${FAKE_EDITOR} $HOME` });
+  const editor = fakeEditor(t, { command: `sh ${FAKE_EDITOR} $HOME` });
   const result = await runCli([...rootArgs(tree), 'smtp', 'edit'], { env: editor.env });
   assert.equal(result.exitCode, 0, result.stderr);
   assert.deepEqual(editor.argv()?.slice(0, 2), [FAKE_EDITOR, '$HOME']);

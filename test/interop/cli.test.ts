@@ -14,7 +14,7 @@ import type { CliResult } from '../helpers/run_cli.ts';
 import { outcome, requireRubyOrSkip, rubyBatch, rubyDecrypt, rubyEncrypt } from './ruby.ts';
 import type { OracleJob, OracleResult, RubyEncoding } from './ruby.ts';
 
-const APPEND_EDITOR = fileURLToPath(new URL('./append_editor.mjs', import.meta.url));
+const APPEND_EDITOR = fileURLToPath(new URL('./append_editor.sh', import.meta.url));
 const SAVED = 'File encrypted and saved.\n';
 
 /** POSIX shell quoting of one word: `it's` becomes `'it'\''s'`. */
@@ -24,7 +24,7 @@ function shellQuote(word: string): string {
 
 /** EDITOR that appends `line` to the buffer; quoted, so the CLI must split it as a shell would. */
 function appendEditor(line: string): string {
-  return [process.execPath, APPEND_EDITOR, line].map(shellQuote).join(' ');
+  return ['sh', APPEND_EDITOR, line].map(shellQuote).join(' ');
 }
 
 /** `show` prints the bytes and a newline only when they do not end in one (GitLab's `puts`). */
@@ -277,7 +277,8 @@ test('an edit that changes nothing keeps the body ActiveSupport wrote', async (t
     writeFileSync(tree.file('service_desk_email.yaml.enc'), rubyEncrypt(original, KEY_BASE));
     const before = body(tree, 'service_desk_email.yaml.enc');
     const result = await runCli(['--gitlab-root', tree.root, 'service-desk-email', 'edit'], {
-      env: { EDITOR: `${shellQuote(process.execPath)} -e ''` },
+      // An editor that does nothing; the empty word must reach it as one (dropped, sh would run the buffer).
+      env: { EDITOR: `${shellQuote('sh')} -c ''` },
     });
     assert.equal(result.exitCode, 0, describe(result));
     assert.equal(result.stdout, `Contents were unchanged.\n${SAVED}`);
