@@ -21,8 +21,9 @@ import { KEY_BASE, OTHER_KEY_BASE, makeGitlabTree } from '../helpers/gitlab_tree
 import type { GitlabTree, TreeOptions } from '../helpers/gitlab_tree.ts';
 import { BIN, CLI_VARIABLES as RUN_CLI_VARIABLES, PROJECT_ROOT, cliEnv, ensureBuilt, mainInProcess } from '../helpers/run_cli.ts';
 
-export const SAFETY_EDITOR = fileURLToPath(new URL('./safety_editor.mjs', import.meta.url));
-export const SAFETY_EDITOR_COMMAND = `node ${SAFETY_EDITOR}`;
+/** The scripted editor: a POSIX sh script (a few ms per run; a Node one cost ~0.13 s of CPU). */
+export const SAFETY_EDITOR = fileURLToPath(new URL('./safety_editor.sh', import.meta.url));
+export const SAFETY_EDITOR_COMMAND = `sh ${SAFETY_EDITOR}`;
 export const PTY_BRIDGE = fileURLToPath(new URL('./pty_bridge.py', import.meta.url));
 
 export const SECRETS = 'user_name: "smtp-user"\npassword: "hunter2"\n';
@@ -235,7 +236,7 @@ export function setup(t: TestContext, options: TreeOptions = {}): Safety {
       const copy = reachableCopy();
       bin = copy.bin;
       cwd = copy.dir;
-      if (env['EDITOR'] === SAFETY_EDITOR_COMMAND) env['EDITOR'] = `node ${copy.editor}`;
+      if (env['EDITOR'] === SAFETY_EDITOR_COMMAND) env['EDITOR'] = `sh ${copy.editor}`;
     }
     let command = ['node', bin, ...args];
     if (options.umask !== undefined) {
@@ -324,16 +325,18 @@ export function setup(t: TestContext, options: TreeOptions = {}): Safety {
     run: (args, options = {}) => (needsProcess(options) ? start(args, options).result() : runInProcess(args, options)),
     editor(steps) {
       editors += 1;
-      const log = join(work, `editor-${editors}`);
+      // Readable by nobody, the log writable by nobody: the editor may run as nobody.
+      const plan = join(work, `editor-${editors}`);
+      mkdirSync(plan, { mode: 0o755 });
+      chmodSync(plan, 0o755);
+      const log = join(plan, 'log');
       mkdirSync(log, { mode: 0o777 });
       chmodSync(log, 0o777);
-      const plan = join(work, `editor-${editors}.json`);
-      writeFileSync(plan, JSON.stringify({ log, runs: steps.map(planStep) }));
-      chmodSync(plan, 0o644);
+      steps.forEach((step, i) => writePlanStep(join(plan, String(i + 1)), step));
       const read = (run: number): EditorRecord | null => {
-        const path = join(log, `run-${run}.json`);
+        const path = join(log, `run-${run}.rec`);
         if (!existsSync(path)) return null;
-        const record = JSON.parse(readFileSync(path, 'utf8')) as EditorRecord;
+        const record = parseEditorRecord(readFileSync(path), path);
         pids.add(record.ppid);
         return record;
       };
@@ -435,6 +438,11 @@ export interface EditorStep {
   /** Act as another writer on the encrypted file while the edit is open. */
   target?: { path: string; mode: 'rename' | 'inplace' | 'delete'; body?: string | Buffer };
   sleepMs?: number;
+  /**
+   * 'node': do the sleep as a Node process (the sh editor execs Node, so the recorded pid stays the
+   * editor's), for the tests about how a Node-based editor takes signals on a hung-up terminal.
+   */
+  sleepIn?: 'node';
   exit?: number;
 }
 
@@ -467,22 +475,92 @@ export interface ScriptedEditor {
   runs(): EditorRecord[];
 }
 
-function planStep(step: EditorStep): Record<string, unknown> {
+/**
+ * The plan for one run of the editor (safety_editor.sh's header): a directory of one file per action, the
+ * bytes raw, the rest one line each.
+ */
+function writePlanStep(dir: string, step: EditorStep): void {
+  mkdirSync(dir, { mode: 0o755 });
+  chmodSync(dir, 0o755);
+  const put = (name: string, bytes: string | Buffer): void => {
+    const path = join(dir, name);
+    writeFileSync(path, bytes);
+    chmodSync(path, 0o644);
+  };
+  const line = (name: string, value: string): void => {
+    if (/[\n\0]/.test(value)) throw new Error(`the scripted editor's ${name} must be one line: ${JSON.stringify(value)}`);
+    put(name, value);
+  };
+  const count = (name: string, value: number): void => {
+    if (!Number.isInteger(value) || value < 0) throw new Error(`the scripted editor's ${name} must be a whole number: ${value}`);
+    line(name, String(value));
+  };
+  if (step.write !== undefined) put('write', Buffer.from(step.write));
+  if (step.sidecar) line('sidecar', step.sidecar);
+  if (step.removeBuffer) put('removeBuffer', '');
+  if (step.target) {
+    line('target', step.target.path);
+    line('targetMode', step.target.mode);
+    if (step.target.body !== undefined) put('targetBody', Buffer.from(step.target.body));
+  }
+  if (step.sleepMs) count('sleepMs', step.sleepMs);
+  if (step.sleepIn === 'node') line('sleepWith', process.execPath);
+  if (step.exit !== undefined) count('exit', step.exit);
+}
+
+/**
+ * A record safety_editor.sh wrote: NUL-terminated key and value pairs (argv, stat and entry repeat), then
+ * `seen` and the raw bytes the editor was given, to the end.
+ */
+function parseEditorRecord(bytes: Buffer, path: string): EditorRecord {
+  const fields = new Map<string, string[]>();
+  let seen: Buffer | undefined;
+  for (let at = 0; at < bytes.length && seen === undefined; ) {
+    const keyEnd = bytes.indexOf(0, at);
+    if (keyEnd < 0) break;
+    const key = bytes.toString('utf8', at, keyEnd);
+    if (key === 'seen') {
+      seen = bytes.subarray(keyEnd + 1);
+      break;
+    }
+    const valueEnd = bytes.indexOf(0, keyEnd + 1);
+    if (valueEnd < 0) break;
+    fields.set(key, [...(fields.get(key) ?? []), bytes.toString('utf8', keyEnd + 1, valueEnd)]);
+    at = valueEnd + 1;
+  }
+  const all = (key: string): string[] => fields.get(key) ?? [];
+  const one = (key: string): string => {
+    const values = all(key);
+    if (values.length !== 1) throw new Error(`malformed editor record ${path}: ${values.length} values of ${key}`);
+    return values[0]!;
+  };
+  const stats = all('stat');
+  if (seen === undefined || stats.length !== 2) throw new Error(`malformed editor record ${path}`);
   return {
-    ...(step.write !== undefined ? { write: Buffer.from(step.write).toString('base64') } : {}),
-    ...(step.target
-      ? {
-          target: {
-            path: step.target.path,
-            mode: step.target.mode,
-            body: step.target.body === undefined ? undefined : Buffer.from(step.target.body).toString('base64'),
-          },
-        }
-      : {}),
-    ...(step.sidecar !== undefined ? { sidecar: step.sidecar } : {}),
-    ...(step.removeBuffer ? { removeBuffer: true } : {}),
-    ...(step.sleepMs !== undefined ? { sleepMs: step.sleepMs } : {}),
-    ...(step.exit !== undefined ? { exit: step.exit } : {}),
+    run: Number(one('run')),
+    pid: Number(one('pid')),
+    ppid: Number(one('ppid')),
+    argv: all('argv'),
+    buffer: one('buffer'),
+    seen: seen.toString('base64'),
+    bufferStat: describeStat(stats[0]!),
+    dirStat: describeStat(stats[1]!),
+    dirEntries: all('entry').sort(),
+  };
+}
+
+/** `stat -c '%f %u %g'` (raw mode in hex, uid, gid of an lstat) as a FileDescription. */
+function describeStat(text: string): FileDescription {
+  const [mode, uid, gid] = text.split(' ');
+  const raw = Number.parseInt(mode!, 16);
+  const type = raw & 0o170000;
+  return {
+    mode: raw & 0o7777,
+    uid: Number(uid),
+    gid: Number(gid),
+    isFile: type === 0o100000,
+    isDirectory: type === 0o040000,
+    isSymbolicLink: type === 0o120000,
   };
 }
 
