@@ -20,7 +20,8 @@
 #                 Rails do; "inplace" truncates and rewrites; "delete" removes it. targetBody: the bytes.
 #   sleepMs       wait, after acting and recording, so a test can interrupt an edit in progress
 #   sleepWith     the path of a Node executable: do that wait as a Node process (exec'd, so with this
-#                 process's pid), for the tests about how a Node-based editor takes signals
+#                 process's pid; Node itself then moves the record into place), for the tests about how a
+#                 Node-based editor takes signals
 #   exit          the exit code (default 0)
 #
 # Single-line values (sidecar, target, targetMode, sleepMs, sleepWith, exit) have no newline.
