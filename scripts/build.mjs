@@ -5,6 +5,8 @@
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const common = {
@@ -21,11 +23,39 @@ const common = {
 for (const stale of ['chunks', 'gitlab-secrets.mjs', 'prefetch.mjs', 'editor_deps.cjs']) {
   rmSync(new URL(`../dist/${stale}`, import.meta.url), { recursive: true, force: true });
 }
+/**
+ * Built-in modules that cost a few milliseconds to load (child_process brings net, dgram and tty with it)
+ * and that most runs never use: commander requires child_process for subcommands we do not have, and only
+ * `edit` starts a process. The bundle gets each as an object that loads the real module on first use.
+ */
+const LAZY_BUILTINS = /^(?:node:)?(?:child_process|tty)$/;
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(build) {
+    build.onResolve({ filter: LAZY_BUILTINS }, (args) =>
+      args.namespace === 'lazy-builtin' ? { path: args.path, external: true } : { path: args.path, namespace: 'lazy-builtin' },
+    );
+    build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+      loader: 'js',
+      contents:
+        `let loaded;\nconst real = () => (loaded ??= require(${JSON.stringify(args.path)}));\n` +
+        'module.exports = new Proxy({}, { get: (_, key) => real()[key], has: (_, key) => key in real(), ' +
+        'ownKeys: () => Reflect.ownKeys(real()), getOwnPropertyDescriptor: (_, key) => Reflect.getOwnPropertyDescriptor(real(), key) });\n',
+    }));
+  },
+};
+rmSync(new URL('../dist/gitlab-secrets.cjs.cache', import.meta.url), { force: true });
 await build({
   ...common,
   entryPoints: ['src/cli.ts'],
   outfile: 'dist/gitlab-secrets.cjs',
   define: { PACKAGE_VERSION: JSON.stringify(version) },
+  plugins: [lazyBuiltins],
+});
+// The code cache bin/ compiles the bundle with (removed before the bundle is replaced, written from it after).
+execFileSync(process.execPath, ['scripts/code_cache.cjs', 'dist/gitlab-secrets.cjs'], {
+  cwd: fileURLToPath(new URL('..', import.meta.url)),
+  stdio: 'inherit',
 });
 /**
  * The prefetch needs only the names of the commands that need the key. Rather than the whole command table
