@@ -23,12 +23,29 @@ const run = (command, args, options = {}) =>
  */
 const OWN_PROCESS = ['test/package'];
 /**
+ * Files that run in a process of their own, apart from their directory: the lock races spend half their
+ * ~25 s waiting (lock timeouts, racing processes), time the other worker's tests fill.
+ */
+const APART = ['test/safety/lock.test.ts'];
+/**
  * Directories whose files are shared among this many processes, the largest files first to the lightest:
- * test/safety is half the suite's CPU (spawned CLIs, races, terminals), too long a chain for one worker.
+ * test/safety is the suite's biggest share of CPU (spawned CLIs, terminals), too long a chain for one worker.
  */
 const SPLIT = { 'test/safety': 2 };
-/** The longest runs start first, so that the two workers finish together. */
-const SLOW_FIRST = ['test/package/pack.test.ts', 'test/safety', 'test/cli', 'test/package/binary.test.ts', 'test/interop'];
+/**
+ * The longest runs start first, so that the two workers finish together (measured: a long run started
+ * last, alone on one core at the end, cost ~10 s). Node's runner sorts the files it is given by path, so
+ * every run gets a generated file named in this order.
+ */
+const SLOW_FIRST = [
+  'test/safety/lock.test.ts',
+  'test/safety',
+  'test/package/pack.test.ts',
+  'test/cli',
+  'test/interop',
+  'test/unit',
+  'test/package/binary.test.ts',
+];
 
 if ((await run(process.execPath, ['scripts/build.mjs'])).code !== 0) process.exit(1);
 
@@ -54,26 +71,31 @@ const files =
     ? process.argv.slice(2)
     : allTestFiles()
         .sort((a, b) => rank(a.name) - rank(b.name) || a.name.localeCompare(b.name))
-        .map(({ name, members }) => (members ? shared(name, members) : name));
+        .map(({ name, members }, order) => shared(order, name, members ?? [name]));
 function rank(file) {
   const at = SLOW_FIRST.findIndex((slow) => file === slow || file.startsWith(`${slow}/`));
   return at < 0 ? SLOW_FIRST.length : at;
 }
 
-/** Every test file, `{ name }`, and every shared directory, `{ name, members }`. */
+/** Every test file that runs alone, `{ name }`, and every shared directory, `{ name, members }`. */
 function allTestFiles() {
   return readdirSync('test', { withFileTypes: true })
     .filter((entry) => entry.isDirectory())
     .flatMap((dir) => {
-      const inDir = readdirSync(`test/${dir.name}`)
+      const all = readdirSync(`test/${dir.name}`)
         .filter((f) => f.endsWith('.test.ts'))
         .sort()
         .map((f) => `test/${dir.name}/${f}`);
-      if (inDir.length < 2 || OWN_PROCESS.includes(`test/${dir.name}`)) return inDir.map((name) => ({ name }));
-      return split(inDir, SPLIT[`test/${dir.name}`] ?? 1).map((members, i, all) => ({
-        name: all.length > 1 ? `test/${dir.name}/part${i + 1}` : `test/${dir.name}`,
-        members,
-      }));
+      const apart = all.filter((file) => APART.includes(file)).map((name) => ({ name }));
+      const inDir = all.filter((file) => !APART.includes(file));
+      if (inDir.length < 2 || OWN_PROCESS.includes(`test/${dir.name}`)) return [...apart, ...inDir.map((name) => ({ name }))];
+      return [
+        ...apart,
+        ...split(inDir, SPLIT[`test/${dir.name}`] ?? 1).map((members, i, parts) => ({
+          name: parts.length > 1 ? `test/${dir.name}/part${i + 1}` : `test/${dir.name}`,
+          members,
+        })),
+      ];
     });
 }
 
@@ -90,14 +112,15 @@ function split(files, parts) {
 }
 
 /**
- * One file that runs the tests of `members` in one process, in order. Static imports: node:test ends a
- * process's run once the tests registered while its entry module loaded are done, so an `await import()`
- * would drop every file after the first. A member that fails to load fails the whole file, loudly.
+ * One file that runs the tests of `members` in one process, in order, named so that Node's runner (which
+ * sorts the files by path) starts it `order`-th. Static imports: node:test ends a process's run once the
+ * tests registered while its entry module loaded are done, so an `await import()` would drop every file
+ * after the first. A member that fails to load fails the whole file, loudly.
  */
-function shared(dir, members) {
-  const path = join(groups, `${dir.replaceAll('/', '_')}.test.mjs`);
+function shared(order, name, members) {
+  const path = join(groups, `${String(order).padStart(2, '0')}_${name.replaceAll('/', '_')}.test.mjs`);
   const imports = members.map((file) => `import ${JSON.stringify(pathToFileURL(resolve(file)).href)};`);
-  writeFileSync(path, [`// The test files of ${dir}, in one process (scripts/test.mjs).`, ...imports, ''].join('\n'));
+  writeFileSync(path, [`// The test files of ${name}, in one process (scripts/test.mjs).`, ...imports, ''].join('\n'));
   return path;
 }
 const typecheck = run(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit'], { stdio: ['ignore', 'pipe', 'inherit'] });
