@@ -124,7 +124,9 @@ function shared(order, name, members) {
   return path;
 }
 const typecheck = run(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit'], { stdio: ['ignore', 'pipe', 'inherit'] });
-const tests = run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-force-exit', ...files], { env });
+// No --test-force-exit: it drops results a test process had not yet handed to the runner, so the count of
+// tests changed from run to run (1,033 to 1,049) while the run stayed green.
+const tests = run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { env });
 const [typecheckRun, testsRun] = await Promise.all([typecheck, tests]);
 if (typecheckRun.code !== 0) {
   process.stderr.write(typecheckRun.output);
