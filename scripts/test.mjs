@@ -33,7 +33,7 @@ const APART = ['test/safety/lock.test.ts'];
  */
 const SPLIT = { 'test/safety': 2 };
 /**
- * The longest runs start first, so that the two workers finish together (measured: a long run started
+ * The longest runs start first, so that the workers finish together (measured: a long run started
  * last, alone on one core at the end, cost ~10 s). Node's runner sorts the files it is given by path, so
  * every run gets a generated file named in this order.
  */
@@ -126,7 +126,10 @@ function shared(order, name, members) {
 const typecheck = run(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit'], { stdio: ['ignore', 'pipe', 'inherit'] });
 // No --test-force-exit: it drops results a test process had not yet handed to the runner, so the count of
 // tests changed from run to run (1,033 to 1,049) while the run stayed green.
-const tests = run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { env });
+// Three test processes at a time on two cores: many tests wait (lock timeouts, racing processes, terminals,
+// Ruby), and a third process fills those waits (a fresh clone's run: ~70 s with two, ~62–66 s with three, no
+// better with four).
+const tests = run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=3', ...files], { env });
 const [typecheckRun, testsRun] = await Promise.all([typecheck, tests]);
 if (typecheckRun.code !== 0) {
   process.stderr.write(typecheckRun.output);
