@@ -29,7 +29,37 @@ const run = async (args, input = '') => {
   try {
     fs.mkdirSync(join(root, 'config'));
     fs.mkdirSync(join(root, 'shared', 'encrypted_settings'), { recursive: true });
-    fs.writeFileSync(join(root, 'config', 'gitlab.yml'), 'production:\n  shared:\n    path: shared\n');
+    // The shapes a real gitlab.yml has (anchors, merges, lists, flow collections, quoting), so that reading
+    // one is compiled code too.
+    fs.writeFileSync(
+      join(root, 'config', 'gitlab.yml'),
+      [
+        'production: &base',
+        '  # a comment',
+        '  gitlab:',
+        '    host: localhost',
+        '    port: 80 # a comment',
+        "    email_from: 'gitlab@example.com'",
+        '    email_display_name: "GitLab"',
+        '    trusted_proxies: []',
+        '    https: false',
+        '    timeout: 6.5',
+        '  ldap:',
+        '    servers:',
+        '      main: &main',
+        "        attributes: { username: ['uid', 'userid'], name: cn }",
+        '      secondary:',
+        '        <<: *main',
+        '  cron_jobs:',
+        '    - { name: a, cron: "0 * * * *" }',
+        '    - name: b',
+        '  shared:',
+        '    path: shared',
+        'development:',
+        '  <<: *base',
+        '',
+      ].join('\n'),
+    );
     const keyBase = randomBytes(64).toString('hex');
     fs.writeFileSync(join(root, 'config', 'secrets.yml'), `production:\n  encrypted_settings_key_base: ${keyBase}\n`, { mode: 0o600 });
     await run(['smtp', 'write'], "user_name: 'smtp'\npassword: 'x'\n");
