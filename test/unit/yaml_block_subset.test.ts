@@ -8,6 +8,7 @@ import { loadConfigYaml } from '../../src/yaml/config_yaml.ts';
 import { buildFirstDocument } from '../../src/yaml/psych_tree.ts';
 import type { YamlNode } from '../../src/yaml/psych_tree.ts';
 import { canonical } from '../helpers/psych_canonical.ts';
+import { seededRandom } from '../helpers/seeded_random.ts';
 import { makeGitlabYml } from '../../bench/gitlab_yml.mjs';
 
 // The line-at-a-time reader of plain block YAML (src/yaml/block_subset.ts) must build exactly the tree our
@@ -97,16 +98,6 @@ const SECRETS_LIKE = "user_name: 'smtp-user@example.com'\npassword: \"p@ss:w0rd#
 
 const SIGNIFICANT = [' ', ' ', '\t', '\n', ':', '-', '?', '[', ']', '{', '}', ',', '#', '&', '*', '!', '|', '>', "'", '"', '%', '@', '`', '\\', 'a', '0', '~', '.'];
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Single-character changes, and changes of whole lines: indentation, removal, doubling, swapping. */
 function mutations(base: string, count: number, random: () => number): string[] {
@@ -173,7 +164,7 @@ test('the reader declines what it does not know, and the loader still reads it t
 });
 
 test('mutations of gitlab.yml and secrets files: where the reader does not decline, the port agrees; what the port refuses, the reader declines', (t) => {
-  const random = mulberry32(SEED);
+  const random = seededRandom(SEED);
   let read = 0;
   const docs = [...mutations(SMALL_GITLAB_YML, 3000, random), ...mutations(SECRETS_LIKE, 600, random)];
   for (const text of docs) if (checkAgainstPort(text) !== undefined) read++;
@@ -189,7 +180,7 @@ test('values of the documents the reader reads agree with the real Psych', (t) =
     t.skip('ruby not found');
     return;
   }
-  const random = mulberry32(SEED + 1);
+  const random = seededRandom(SEED + 1);
   const docs = [SMALL_GITLAB_YML, SECRETS_LIKE, ...mutations(SMALL_GITLAB_YML, 1200, random)].filter((text) => blockSubsetTree(text) !== undefined);
   const input = JSON.stringify(docs.map((text) => Buffer.from(text).toString('base64')));
   const run = spawnSync('ruby', [ORACLE], { input, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });

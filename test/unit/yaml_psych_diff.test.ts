@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfigYaml } from '../../src/yaml/config_yaml.ts';
 import { checkSecretYaml } from '../../src/yaml/secret_yaml.ts';
 import { canonical } from '../helpers/psych_canonical.ts';
+import { seededRandom } from '../helpers/seeded_random.ts';
 import { ALIASES_NOT_ENABLED } from '../../src/yaml/psych_load.ts';
 
 // Differential test of our libyaml port against the real Psych, on generated documents: typical
@@ -31,16 +32,6 @@ interface OracleOutput {
   results: Array<{ secret: OracleResult; config: OracleResult }>;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const BASES = [
   // smtp
@@ -198,7 +189,7 @@ function sameMessage(ruby: OracleResult, ours: string | undefined): boolean {
 }
 
 test('generated mistakes and mutations: our acceptance, values and messages against Psych', (t) => {
-  const random = mulberry32(SEED);
+  const random = seededRandom(SEED);
   const documents = [...new Set([...HARD_CASES, ...BASES, ...adminMistakes(), ...mutations(random, MUTATIONS)])];
   const output = runOracle(documents);
   if (typeof output === 'string') {
