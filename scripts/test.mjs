@@ -16,17 +16,14 @@ const run = (command, args, options = {}) =>
   });
 
 /**
- * The files of one directory share one process (a generated file that imports them in turn), except these
- * directories, whose files have file-wide before/after hooks that must not spread to other files' tests.
- * A process of its own costs each file ~0.9 s of CPU (node, tsx and the sources it loads again): a third
- * of the whole run when every file had one.
+ * The files of one directory share one process (a generated file that imports them in turn): a process of its
+ * own costs each file ~0.9 s of CPU (node, tsx and the sources it loads again). So a file's top-level
+ * before/after hooks run before and after its whole group, and no file may leave process-wide state behind.
+ * These files run in a process of their own, apart from their directory: the lock races spend half their
+ * ~25 s waiting (lock timeouts, racing processes), and packing is one long chain (npm, build, tsc, install);
+ * other work fills their waits.
  */
-const OWN_PROCESS = ['test/package'];
-/**
- * Files that run in a process of their own, apart from their directory: the lock races spend half their
- * ~25 s waiting (lock timeouts, racing processes), time the other worker's tests fill.
- */
-const APART = ['test/safety/lock.test.ts'];
+const APART = ['test/safety/lock.test.ts', 'test/package/pack.test.ts'];
 /**
  * Directories whose files are shared among this many processes, the largest files first to the lightest:
  * test/safety is the suite's biggest share of CPU (spawned CLIs, terminals), too long a chain for one worker.
@@ -44,7 +41,7 @@ const SLOW_FIRST = [
   'test/cli',
   'test/interop',
   'test/unit',
-  'test/package/binary.test.ts',
+  'test/package',
 ];
 
 if ((await run(process.execPath, ['scripts/build.mjs'])).code !== 0) process.exit(1);
@@ -88,7 +85,7 @@ function allTestFiles() {
         .map((f) => `test/${dir.name}/${f}`);
       const apart = all.filter((file) => APART.includes(file)).map((name) => ({ name }));
       const inDir = all.filter((file) => !APART.includes(file));
-      if (inDir.length < 2 || OWN_PROCESS.includes(`test/${dir.name}`)) return [...apart, ...inDir.map((name) => ({ name }))];
+      if (inDir.length < 2) return [...apart, ...inDir.map((name) => ({ name }))];
       return [
         ...apart,
         ...split(inDir, SPLIT[`test/${dir.name}`] ?? 1).map((members, i, parts) => ({
