@@ -7,15 +7,19 @@ import type { CollectionNode, ScalarNode, YamlNode } from './psych_tree.ts';
 //
 // The subset: block mappings with plain keys, block sequences (indentless ones too), comments, blank
 // lines, anchors, aliases, one-line scalars (plain, single-quoted, double-quoted without escapes) and
-// one-line flow collections of such scalars. Anything else — tabs, CR, other line breaks, a BOM,
+// one-line flow collections of such scalars. Anything else — tabs, CR, other line breaks, a BOM, control characters,
 // directives, document markers, tags, block scalars, multi-line scalars, complex or quoted keys, and
 // every mistake — is declined (undefined), and the caller reads the text with the full port, which
 // says what libyaml would. Where it does not decline, the tree is the one the full port builds (checked
 // by test/unit/yaml_block_subset.test.ts against it on real-size files and their mutations), except
 // node offsets, which only error messages use: a caller that meets an error starts again with the port.
 
-/** Characters the subset never reads: YAML gives each rules of its own. */
-const DECLINED_CHARACTERS = /[\t\r\u0085\u2028\u2029\uFEFF]/;
+/**
+ * Characters the subset never reads: YAML gives each rules of its own (tab, CR, NEL, LS, PS, BOM), or
+ * libyaml's reader refuses them (control characters, U+FFFE/U+FFFF, unpaired surrogates; a NUL ends its input).
+ */
+const DECLINED_CHARACTERS =
+  /[\x00-\x09\x0B-\x1F\x7F-\x9F\u2028\u2029\uFEFF\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 /** `key:` or `key: value` after the indentation. */
 const KEY_LINE = /^([A-Za-z0-9_][A-Za-z0-9_./-]*|<<):(?: +(.*))?$/;
 const ANCHOR = /^&([A-Za-z0-9_-]+)(?: +(.*))?$/;
@@ -31,7 +35,7 @@ const FLOW_SPACES = / */y;
 const FLOW_TAIL = / *(?: #.*)?$/y;
 /** Below Psych's own limit (MAX_NESTING_DEPTH): deeper documents go to the full port, which reports it. */
 const MAX_DEPTH = 400;
-/** libyaml gives up on a simple key longer than this. */
+/** libyaml gives up on a simple key longer than this (1024 characters), in block and flow mappings alike. */
 const MAX_KEY_LENGTH = 1000;
 
 /** Thrown inside the reader when the text leaves the subset; never escapes it. */
@@ -230,7 +234,8 @@ function flowCollection(text: string, anchor: string | undefined): CollectionNod
   for (;;) {
     if (isMapping) {
       const key = flowScalar(text, at) ?? decline();
-      if (key.node.quoted || text.charCodeAt(key.end) !== 0x3a /* : */ || text.charCodeAt(key.end + 1) !== 0x20) decline();
+      if (key.node.quoted || key.node.value.length > MAX_KEY_LENGTH) decline();
+      if (text.charCodeAt(key.end) !== 0x3a /* : */ || text.charCodeAt(key.end + 1) !== 0x20) decline();
       children.push(key.node);
       at = skipSpaces(text, key.end + 1);
     }

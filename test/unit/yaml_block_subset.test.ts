@@ -207,3 +207,25 @@ test('values of the documents the reader reads agree with the real Psych', (t) =
   });
   assert.ok(compared > docs.length / 2, `only ${compared} of ${docs.length} values compared`);
 });
+
+test('corner cases: the reader declines each of these or builds the port\'s tree', () => {
+  const docs = [
+    // A flow mapping key longer than libyaml's 1024-character simple key limit: the port refuses it.
+    `a: {${'k'.repeat(1025)}: 1}\n`,
+    `a: {${'k'.repeat(1001)}: 1}\n`,
+    // A NUL ends libyaml's input; an unpaired surrogate; control characters (psychLoad refuses all of
+    // these before either reader runs, as libyaml's reader does).
+    'a: b\x00c\n',
+    'a: \uD800\n',
+    'a: \uDC00x\n',
+    'a: b\x01\n',
+    'a: b\x7F\n',
+    'a: b\x0C\n',
+    'a: \uFFFE\n',
+  ];
+  for (const text of docs) assert.equal(checkAgainstPort(text), undefined, `read:\n${JSON.stringify(text)}`);
+  // Still read: the same characters where YAML allows them, and keys at the limit.
+  for (const text of [`a: {${'k'.repeat(1000)}: 1}\n`, `${'k'.repeat(1000)}: 1\n`, 'a: \u{1F600}\n', 'a: b\u00A0#c\n']) {
+    assert.notEqual(checkAgainstPort(text), undefined, `declined:\n${JSON.stringify(text)}`);
+  }
+});
