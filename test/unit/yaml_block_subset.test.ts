@@ -224,8 +224,27 @@ test('corner cases: the reader declines each of these or builds the port\'s tree
     'a: \uFFFE\n',
   ];
   for (const text of docs) assert.equal(checkAgainstPort(text), undefined, `read:\n${JSON.stringify(text)}`);
+  // Psych refuses the long flow key too ("did not find expected ',' or '}'"); the loader used to return a value.
+  assert.throws(() => loadConfigYaml(docs[0]!), /did not find expected ',' or '}'/);
   // Still read: the same characters where YAML allows them, and keys at the limit.
   for (const text of [`a: {${'k'.repeat(1000)}: 1}\n`, `${'k'.repeat(1000)}: 1\n`, 'a: \u{1F600}\n', 'a: b\u00A0#c\n']) {
     assert.notEqual(checkAgainstPort(text), undefined, `declined:\n${JSON.stringify(text)}`);
   }
+});
+
+test('random documents of lines from the subset at random indentations: where the reader does not decline, the port agrees', (t) => {
+  const random = seededRandom(SEED + 2);
+  const kinds = ['k: v', 'k:', '- v', '-', '- k: v', '- k:', '# c', '', 'k: &a', '- &a', 'k: *a', '-   k: v', 'k: [a]', 'k: &a v',
+    '- *a', '-  k:', '<<: *a', 'k: {a: b}', '- []', 'k2: v2', 'k2:', '- k2: v', 'v', '  '];
+  let read = 0;
+  const count = 30000;
+  for (let n = 0; n < count; n++) {
+    const lines: string[] = [];
+    for (let i = 1 + Math.floor(random() * 7); i > 0; i--) {
+      lines.push(' '.repeat(Math.floor(random() * random() * 7)) + kinds[Math.floor(random() * kinds.length)]!);
+    }
+    if (checkAgainstPort(lines.join('\n') + (random() < 0.9 ? '\n' : '')) !== undefined) read++;
+  }
+  t.diagnostic(`${read} of ${count} read by the reader`);
+  assert.ok(read > count * 0.03, `${read} of ${count} read by the reader`);
 });
