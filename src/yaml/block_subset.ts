@@ -9,8 +9,8 @@ import type { CollectionNode, ScalarNode, YamlNode } from './psych_tree.ts';
 // lines, anchors, aliases, one-line scalars (plain, single-quoted, double-quoted without escapes) and
 // one-line flow collections of such scalars. Anything else — tabs, CR, other line breaks, a BOM, control
 // characters, directives, document markers, tags, block scalars, multi-line scalars, complex, quoted or
-// over-long keys, and every mistake — is declined (undefined), and the caller reads the text with the full port, which
-// says what libyaml would. Where it does not decline, the tree is the one the full port builds (checked
+// over-long keys, and every mistake — is declined (undefined), and the caller reads the text with the
+// full port, which says what libyaml would. Where it does not decline, the tree is the one the full port builds (checked
 // by test/unit/yaml_block_subset.test.ts against it on real-size files and their mutations), except
 // node offsets, which only error messages use: a caller that meets an error starts again with the port.
 
