@@ -124,8 +124,8 @@ const typecheck = run(process.execPath, ['node_modules/typescript/bin/tsc', '--n
 // No --test-force-exit: it drops results a test process had not yet handed to the runner, so the count of
 // tests changed from run to run (1,033 to 1,049) while the run stayed green.
 // Three test processes at a time on two cores: many tests wait (lock timeouts, racing processes, terminals,
-// Ruby), and a third process fills those waits (a fresh clone's run: ~70 s with two, ~62–66 s with three, no
-// better with four).
+// Ruby), and a third process fills those waits. Measured on a fresh clone: 62–72 s with three, 70–73 s with
+// two (which spends ~15% less CPU: on a busier machine two may be the better choice), no better with four.
 const tests = run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=3', ...files], { env });
 const [typecheckRun, testsRun] = await Promise.all([typecheck, tests]);
 if (typecheckRun.code !== 0) {
