@@ -1,28 +1,23 @@
-// Writes <bundle>.cache: the bundle's SHA-256, then V8's code cache of the CLI bundle after a `write` and a `show` ran in it, so that
-// the functions a run needs are in it too, not only the top level. Run by scripts/build.mjs in a process
-// of its own: `node scripts/code_cache.cjs <bundle>`. The GitLab tree is a throwaway one, with a key made
-// for it.
+// Writes <bundle>.cache, the code cache bin/ compiles the bundle with, taken after a `write` and a `show`
+// ran in it, so that the functions a run needs are in it too, not only the top level. The bundle is
+// compiled and the file made by bin/'s own functions. Run by scripts/build.mjs in a process of its own:
+// `node scripts/code_cache.cjs <bundle>`. The GitLab tree is a throwaway one, with a key made for it.
 'use strict';
-const { createHash, randomBytes } = require('node:crypto');
+const { randomBytes } = require('node:crypto');
 const fs = require('node:fs');
-const Module = require('node:module');
 const { tmpdir } = require('node:os');
-const { dirname, join, resolve } = require('node:path');
+const { join, resolve } = require('node:path');
 const { Writable, Readable } = require('node:stream');
-const vm = require('node:vm');
+const { compileBundle, makeCache } = require('../bin/gitlab-secrets.cjs');
 
 const bundle = resolve(process.argv[2]);
-const source = fs.readFileSync(bundle);
-const script = new vm.Script(Module.wrap(source.toString('utf8')), { filename: bundle });
-const cli = new Module(bundle, module);
-cli.filename = bundle;
-script.runInThisContext().call(cli.exports, cli.exports, Module.createRequire(bundle), cli, bundle, dirname(bundle));
+const compiled = compileBundle(bundle, undefined);
 
 const root = fs.mkdtempSync(join(tmpdir(), 'gitlab-secrets-code-cache-'));
 const run = async (args, input = '') => {
   const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
   const io = { stdin: Readable.from([Buffer.from(input)]), stdout: discard, stderr: discard };
-  const code = await cli.exports.main(['--gitlab-root', root, ...args], { io, env: {}, cwd: root });
+  const code = await compiled.exports.main(['--gitlab-root', root, ...args], { io, env: {}, cwd: root });
   if (code !== 0) throw new Error(`gitlab-secrets ${args.join(' ')} exited ${code} in ${root}`);
 };
 (async () => {
@@ -64,8 +59,7 @@ const run = async (args, input = '') => {
     fs.writeFileSync(join(root, 'config', 'secrets.yml'), `production:\n  encrypted_settings_key_base: ${keyBase}\n`, { mode: 0o600 });
     await run(['smtp', 'write'], "user_name: 'smtp'\npassword: 'x'\n");
     await run(['smtp', 'show']);
-    // The bundle's SHA-256 first: bin/ uses the cache only with the bundle it was made from.
-    fs.writeFileSync(`${bundle}.cache`, Buffer.concat([createHash('sha256').update(source).digest(), script.createCachedData()]));
+    fs.writeFileSync(`${bundle}.cache`, makeCache(compiled));
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }

@@ -1,4 +1,5 @@
 import type { CollectionNode, ScalarNode, YamlNode } from './psych_tree.ts';
+import { NON_PRINTABLE } from './reader_characters.ts';
 
 // The node tree of a document written in a plain subset of YAML's block style, read a line at a time
 // with regular expressions: the shape configuration files have (gitlab.yml is ~1,700 lines of it).
@@ -15,11 +16,10 @@ import type { CollectionNode, ScalarNode, YamlNode } from './psych_tree.ts';
 // node offsets, which only error messages use: a caller that meets an error starts again with the port.
 
 /**
- * Characters the subset never reads: YAML gives each rules of its own (tab, CR, NEL, LS, PS, BOM), or
- * libyaml's reader refuses them (control characters, U+FFFE/U+FFFF, unpaired surrogates; a NUL ends its input).
+ * Characters the subset never reads: those YAML gives rules of their own (tab, CR, NEL, LS, PS, BOM), and
+ * those libyaml's reader refuses (a NUL ends its input).
  */
-const DECLINED_CHARACTERS =
-  /[\x00-\x09\x0B-\x1F\x7F-\x9F\u2028\u2029\uFEFF\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const DECLINED_CHARACTERS = new RegExp(`[\\t\\r\\x85\\u2028\\u2029\\uFEFF]|${NON_PRINTABLE.source}`);
 /** `key:` or `key: value` after the indentation. */
 const KEY_LINE = /^([A-Za-z0-9_][A-Za-z0-9_./-]*|<<):(?: +(.*))?$/;
 const ANCHOR = /^&([A-Za-z0-9_-]+)(?: +(.*))?$/;

@@ -1,5 +1,6 @@
 import { PsychError, disallowedClass, lineAndColumn, rubyError } from './psych_error.ts';
 import { blockSubsetTree } from './block_subset.ts';
+import { NON_PRINTABLE } from './reader_characters.ts';
 import { CORE_TAG_PREFIX, buildFirstDocument } from './psych_tree.ts';
 import type { AliasNode, CollectionNode, ScalarNode, YamlNode } from './psych_tree.ts';
 import { isRubyEncodingName } from './ruby_encodings.ts';
@@ -48,10 +49,7 @@ export function psychLoad(text: string, options: PsychLoadOptions): unknown {
   return new ToRuby(options).accept(root);
 }
 
-// libyaml's reader rejects these anywhere in what it has read, before parsing (reader.c).
-const NON_PRINTABLE =
-  /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x84\x86-\x9F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
+/** libyaml's reader rejects these anywhere in what it has read, before parsing (reader.c). */
 function checkCharacters(text: string): void {
   const match = NON_PRINTABLE.exec(text);
   if (!match) return;
