@@ -4,6 +4,7 @@ import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -24,5 +25,7 @@ await build({
 });
 
 // tsconfig.lib.json emits declarations only, for src/index.ts and what it imports. They keep the `.ts`
-// import specifiers of the sources, which TypeScript 5 resolves to the emitted `.d.ts` files.
-execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.lib.json'], { cwd: root, stdio: 'inherit' });
+// import specifiers of the sources, which TypeScript resolves to the emitted `.d.ts` files.
+// TypeScript 7's package exports no bin path: its tsc lies beside its package.json.
+const tsc = join(dirname(require.resolve('typescript/package.json')), 'bin', 'tsc');
+execFileSync(process.execPath, [tsc, '-p', 'tsconfig.lib.json'], { cwd: root, stdio: 'inherit' });

@@ -1,5 +1,6 @@
-// `npm test`: build, then the type check and the test files side by side (two cores: the type check is
-// mostly one core, the tests wait on processes and the disk as often as they compute). Fails if either does.
+// `npm test`: build, then the type check and the test files side by side. Fails if either does. The type
+// check is TypeScript 7's native tsc: ~1.5 s of CPU for the whole project, where TypeScript 5's took 9–13 s
+// inside a run (its collector and compiler threads competing with the tests for two cores).
 // Arguments are test files to run instead of all of them.
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
