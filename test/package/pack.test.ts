@@ -37,6 +37,8 @@ interface Run {
 const ENV = Object.fromEntries(
   Object.entries(process.env).filter(([name]) => !['GITLAB_ROOT', 'GITLAB_CONFIG', 'RAILS_ENV', 'EDITOR', 'VISUAL'].includes(name)),
 );
+/** npm's environment: the certificates `npm test` kept out of the test processes (scripts/test.mjs), should npm need the registry. */
+const NPM_ENV = { ...ENV, NODE_EXTRA_CA_CERTS: process.env.GITLAB_SECRETS_TEST_NODE_EXTRA_CA_CERTS ?? process.env.NODE_EXTRA_CA_CERTS };
 
 function run(command: string, args: readonly string[], options: SpawnSyncOptions = {}): Run {
   const result = spawnSync(command, args, { encoding: 'utf8', timeout: 240_000, env: ENV, ...options });
@@ -77,7 +79,7 @@ before(() => {
   mkdirSync(join(source, 'dist'));
   writeFileSync(join(source, 'dist', `gitlab-secrets-${process.platform}-${process.arch}`), 'not packed');
 
-  const packed = succeed('npm', ['pack', '--json', '--pack-destination', work], { cwd: source });
+  const packed = succeed('npm', ['pack', '--json', '--pack-destination', work], { cwd: source, env: NPM_ENV });
   const [report] = JSON.parse(packed.stdout) as Array<{ filename: string; size: number; files: Array<{ path: string }> }>;
   packedFiles = report!.files.map((file) => file.path).sort();
   tarballSize = report!.size;
@@ -85,6 +87,7 @@ before(() => {
   // The runtime dependencies come from the npm cache that `npm ci` filled; the network only if missing.
   succeed('npm', ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', join(work, report!.filename)], {
     cwd: work,
+    env: NPM_ENV,
   });
 });
 
