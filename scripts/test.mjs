@@ -136,7 +136,8 @@ const typecheck = run(process.execPath, ['node_modules/typescript/bin/tsc', '--n
 // Three test processes at a time on two cores: many tests wait (lock timeouts, racing processes, terminals,
 // Ruby), and a third process fills those waits. Measured on a fresh clone: 62–72 s with three, 70–73 s with
 // two (which spends ~15% less CPU: on a busier machine two may be the better choice), no better with four.
-const tests = run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=3', ...files], { env });
+const concurrency = Number(process.env.GITLAB_SECRETS_TEST_CONCURRENCY) || 3;
+const tests = run(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], { env });
 const [typecheckRun, testsRun] = await Promise.all([typecheck, tests]);
 if (typecheckRun.code !== 0) {
   process.stderr.write(typecheckRun.output);
