@@ -13,6 +13,14 @@
 /** Why the text could not be changed in place; the caller turns it into a message. */
 export class TextEditRefused extends Error {}
 
+/**
+ * The inline value of the entry at `path[depth]` opens a flow collection or carries an anchor or a tag: it
+ * may hold the keys below it, in a layout set and unset do not change in place.
+ */
+function refuseFlowOrTagged(inline: string, path: readonly string[], depth: number): void {
+  if (/^[{&!]/.test(inline)) throw new TextEditRefused(`${path.slice(0, depth + 1).join('.')} is written in flow style or has an anchor or a tag`);
+}
+
 interface Line {
   /** Offset of the first character. */
   start: number;
@@ -200,7 +208,7 @@ export function setInText(text: string, path: readonly string[], scalar: string)
     }
     if (value.end > value.start) {
       // A mapping written in flow style (`a: {b: 1}`) is a mapping, just not one this edit changes in place.
-      if (/^[{&!]/.test(inline)) throw new TextEditRefused(`${path.slice(0, depth + 1).join('.')} is written in flow style or has an anchor or a tag`);
+      refuseFlowOrTagged(inline, path, depth);
       throw new PathConflict(path.slice(0, depth + 1).join('.'));
     }
     const children = lines.slice(entry.line + 1, entry.endLine).find((child) => !child.empty);
@@ -252,9 +260,7 @@ export function unsetInText(text: string, path: readonly string[]): TextEdit | n
     const value = inlineValue(line, entry.afterColon);
     if (value.end > value.start) {
       // `a: {c: 2}` holds a.c, in a layout this edit does not change: never "not found".
-      if (/^[{&!]/.test(line.text.slice(value.start, value.end))) {
-        throw new TextEditRefused(`${path.slice(0, depth + 1).join('.')} is written in flow style or has an anchor or a tag`);
-      }
+      refuseFlowOrTagged(line.text.slice(value.start, value.end), path, depth);
       return null;
     }
     const children = lines.slice(entry.line + 1, entry.endLine).find((child) => !child.empty);
