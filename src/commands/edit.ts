@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import {
   ConcurrentChangeError,
@@ -87,13 +88,23 @@ export async function edit(context: CommandContext, options: EditOptions = {}): 
 /**
  * A crash must not write the plaintext and the key to a core file. Node cannot set RLIMIT_CORE itself;
  * util-linux's prlimit can, for our process (and so for the editor we start). Best effort: without
- * prlimit, or where it is refused, the edit goes on.
+ * prlimit, or where it is refused, the edit goes on. Where both limits are 0 already (`ulimit -Hc 0`, or
+ * an earlier edit in this process) there is nothing to lower, and no process to start.
  */
 async function disableCoreDumps(): Promise<void> {
-  if (process.platform !== 'linux') return;
+  if (process.platform !== 'linux' || coreDumpsOff()) return;
   await new Promise<void>((resolve) => {
     execFile('prlimit', ['--pid', String(process.pid), '--core=0:0'], { timeout: 5000 }, () => resolve());
   });
+}
+
+/** RLIMIT_CORE is 0, soft and hard, for this process (read from /proc; false where it cannot be read). */
+function coreDumpsOff(): boolean {
+  try {
+    return /^Max core file size\s+0\s+0\s/m.test(readFileSync('/proc/self/limits', 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 /** Save, asking at a terminal what to do when the file changed meanwhile or the save failed. */
