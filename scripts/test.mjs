@@ -2,7 +2,7 @@
 // check is TypeScript 7's native tsc: ~1.5 s of CPU for the whole project, where TypeScript 5's took 9–13 s
 // inside a run (its collector and compiler threads competing with the tests for two cores).
 // Arguments are test files to run instead of all of them.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
@@ -13,6 +13,7 @@ const run = (command, args, options = {}) =>
     const child = spawn(command, args, { stdio: 'inherit', ...options });
     const output = [];
     child.stdout?.on('data', (chunk) => output.push(chunk));
+    child.on('error', () => undefined); // not found: 'close' follows with a negative code
     child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), output: Buffer.concat(output) }));
   });
 
@@ -20,11 +21,13 @@ const run = (command, args, options = {}) =>
  * The files of one directory share one process (a generated file that imports them in turn): a process of its
  * own costs each file ~0.9 s of CPU (node, tsx and the sources it loads again). So a file's top-level
  * before/after hooks run before and after its whole group, and no file may leave process-wide state behind.
- * These files run in a process of their own, apart from their directory: the lock races spend half their
- * ~25 s waiting (lock timeouts, racing processes), and packing is one long chain (npm, build, tsc, install);
- * other work fills their waits.
+ * These files run in processes of their own, apart from their directory (the files of one list share one):
+ * the lock races spend half their ~25 s waiting (lock timeouts, racing processes), and packing is one long
+ * chain (npm, build, tsc, install); other work fills their waits. The core dump tests need a process where no
+ * edit ran in-process (one lowers its own process's core limits, for good): the lock races start every edit
+ * as a process of its own.
  */
-const APART = ['test/safety/lock.test.ts', 'test/package/pack.test.ts'];
+const APART = [['test/safety/lock.test.ts', 'test/safety/core_dumps.test.ts'], ['test/package/pack.test.ts']];
 /**
  * Directories whose files are shared among this many processes, the largest files first to the lightest:
  * test/safety is the suite's biggest share of CPU (spawned CLIs, terminals), too long a chain for one worker.
@@ -45,13 +48,15 @@ const SLOW_FIRST = [
   'test/package',
 ];
 
-// The type check needs no build: it runs while the bundles are built, then beside the tests.
-const typecheck = run(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit'], { stdio: ['ignore', 'pipe', 'inherit'] });
-if ((await run(process.execPath, ['scripts/build.mjs'])).code !== 0) process.exit(1);
-
 const groups = mkdtempSync(join(tmpdir(), 'gitlab-secrets-test-groups-'));
 process.on('exit', () => rmSync(groups, { recursive: true, force: true }));
-const env = { ...process.env, PATH: pathWithRealPython() };
+// The type check needs no build: it runs while the bundles are built, then beside the tests. So does the
+// look-up of python3 (~0.8 s through pyenv's shim).
+const typecheck = run(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const realPython = run('python3', ['-c', 'import sys; print(sys.executable)'], { stdio: ['ignore', 'pipe', 'ignore'] });
+if ((await run(process.execPath, ['scripts/build.mjs'])).code !== 0) process.exit(1);
+
+const env = { ...process.env, PATH: pathWithRealPython(await realPython) };
 /**
  * NODE_EXTRA_CA_CERTS makes every Node process parse that bundle of certificates as it starts (~45 ms of
  * CPU here, a third of a spawned CLI's, and the suite starts Node about 150 times); neither the CLI nor the
@@ -65,10 +70,10 @@ if (env.NODE_EXTRA_CA_CERTS !== undefined) {
 /**
  * PATH with python3 (the pty bridges') found first as the interpreter itself: a version manager's shim
  * (pyenv's) costs ~0.45 s of CPU at every start, the interpreter ~0.07 s, and the tests start it often.
+ * `found` is what `python3 -c 'print(sys.executable)'` printed.
  */
-function pathWithRealPython() {
-  const found = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' });
-  const real = found.status === 0 ? found.stdout.trim() : '';
+function pathWithRealPython(found) {
+  const real = found.code === 0 ? found.output.toString('utf8').trim() : '';
   if (!real) return process.env.PATH;
   mkdirSync(join(groups, 'bin'));
   chmodSync(groups, 0o755); // nobody's runs too
@@ -86,7 +91,7 @@ function rank(file) {
   return at < 0 ? SLOW_FIRST.length : at;
 }
 
-/** Every test file that runs alone, `{ name }`, and every shared directory, `{ name, members }`. */
+/** Every test file that runs alone, `{ name }`, and every group of files that share a process, `{ name, members }`. */
 function allTestFiles() {
   return readdirSync('test', { withFileTypes: true })
     .filter((entry) => entry.isDirectory())
@@ -95,8 +100,8 @@ function allTestFiles() {
         .filter((f) => f.endsWith('.test.ts'))
         .sort()
         .map((f) => `test/${dir.name}/${f}`);
-      const apart = all.filter((file) => APART.includes(file)).map((name) => ({ name }));
-      const inDir = all.filter((file) => !APART.includes(file));
+      const apart = APART.filter(([first]) => all.includes(first)).map((members) => ({ name: members[0], members }));
+      const inDir = all.filter((file) => !APART.flat().includes(file));
       if (inDir.length < 2) return [...apart, ...inDir.map((name) => ({ name }))];
       return [
         ...apart,

@@ -11,15 +11,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { encrypt } from '../../src/index.ts';
 import { KEY_BASE } from '../helpers/gitlab_tree.ts';
 import {
   ABORTED,
   EXIT,
-  IS_ROOT,
   ptyProblem,
   SAVED,
   SECRETS,
@@ -237,76 +235,4 @@ test('write at a terminal says it reads one line, then saves that line', { timeo
   assert.equal(result.exitCode, 0, result.stderr);
   assert.equal(result.stdout, SAVED);
   assert.equal(s.tree.readPlaintext('smtp.yaml.enc').toString(), 'password: typed\n');
-});
-
-// --- core dumps -------------------------------------------------------------------------------------
-
-/** RLIMIT_CORE of a process, soft and hard as /proc shows them: "0 unlimited", "0 0". */
-function coreLimits(pid: number | 'self'): string {
-  return /^Max core file size\s+(\S+)\s+(\S+)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'))!.slice(1).join(' ');
-}
-
-/** Why the core dump tests cannot run here, or false. */
-function prlimitProblem(): string | false {
-  if (!existsSync('/proc/self/limits')) return 'no /proc';
-  try {
-    execFileSync('prlimit', ['--version'], { stdio: 'ignore' });
-  } catch {
-    return 'no prlimit (util-linux)';
-  }
-  return false;
-}
-
-/**
- * A `prlimit` first on PATH that logs its arguments, then runs the real one (`real`, for the test's own
- * wrapper): shows whether the CLI started one, and the CLI still gets its limits set.
- */
-function recordingPrlimit(dir: string): { path: string; real: string; calls: () => string[] } {
-  const real = execFileSync('sh', ['-c', 'command -v prlimit'], { encoding: 'utf8' }).trim();
-  const log = join(dir, 'prlimit.log');
-  mkdirSync(join(dir, 'prlimit-bin'), { mode: 0o755 });
-  writeFileSync(join(dir, 'prlimit-bin', 'prlimit'), `#!/bin/sh\necho "$*" >> '${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
-  return {
-    path: `${join(dir, 'prlimit-bin')}${delimiter}${process.env['PATH'] ?? ''}`,
-    real,
-    calls: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []),
-  };
-}
-
-test('edit runs with core dumps disabled (where prlimit exists), so a crash cannot dump the plaintext', { timeout: TEST_TIMEOUT_MS, skip: prlimitProblem() }, async (t) => {
-  // Started with core dumps allowed (this test process may have them off already: an edit run in it
-  // lowers its own limits), so that "0 0" below is the CLI's doing.
-  const [, hard] = coreLimits('self').split(' ');
-  if (!IS_ROOT && hard === '0') {
-    t.skip('core dumps are off for this process already (hard limit 0): nothing left for edit to lower');
-    return;
-  }
-  const allowed = IS_ROOT ? 'unlimited:unlimited' : `${hard}:${hard}`;
-  assert.notEqual(execFileSync('prlimit', [`--core=${allowed}`, 'cat', '/proc/self/limits'], { encoding: 'utf8' }).match(/^Max core file size\s+(\S+)/m)?.[1], '0');
-  const s = setup(t);
-  s.tree.writeEncrypted('smtp.yaml.enc', SECRETS);
-  const prlimit = recordingPrlimit(s.work);
-  const editor = s.editor([{ write: MINE, sleepMs: 1500 }]);
-  const run = s.start([...s.root, 'smtp', 'edit'], { env: { ...editor.env, PATH: prlimit.path }, wrapper: [prlimit.real, `--core=${allowed}`] });
-  const record = await waitFor('the editor to run', () => editor.run(1));
-  assert.equal(coreLimits(record.ppid), '0 0', 'the CLI may dump core');
-  assert.equal(coreLimits(record.pid), '0 0', 'the editor may dump core');
-  const result = await run.result();
-  assert.equal(result.exitCode, 0, result.stderr);
-  assert.deepEqual(prlimit.calls(), [`--pid ${result.pid} --core=0:0`]);
-});
-
-test('edit starts no prlimit where core dumps are off already (hard limit 0)', { timeout: TEST_TIMEOUT_MS, skip: prlimitProblem() }, async (t) => {
-  const s = setup(t);
-  s.tree.writeEncrypted('smtp.yaml.enc', SECRETS);
-  const prlimit = recordingPrlimit(s.work);
-  const editor = s.editor([{ write: MINE, sleepMs: 500 }]);
-  const run = s.start([...s.root, 'smtp', 'edit'], { env: { ...editor.env, PATH: prlimit.path }, wrapper: [prlimit.real, '--core=0:0'] });
-  const record = await waitFor('the editor to run', () => editor.run(1));
-  assert.equal(coreLimits(record.ppid), '0 0');
-  assert.equal(coreLimits(record.pid), '0 0');
-  const result = await run.result();
-  assert.equal(result.exitCode, 0, result.stderr);
-  assert.equal(result.stdout, SAVED);
-  assert.deepEqual(prlimit.calls(), []);
 });
