@@ -36,12 +36,12 @@ function runWrapped(wrapper: string[], args: readonly string[]): Promise<CliResu
 
 /** The built CLI with a terminal as stdout (what it printed there comes back as stdout, CRLF and all). */
 export function runCliOnTerminal(args: readonly string[]): Promise<CliResult> {
-  return runWrapped(['python3', '-c', PTY_STDOUT], args);
+  return runWrapped(['python3', '-S', '-c', PTY_STDOUT], args);
 }
 
 /** The built CLI with a terminal as stdin and nothing typed. */
 export function runCliFromTerminal(args: readonly string[]): Promise<CliResult> {
-  return runWrapped(['python3', PTY_STDIN], args);
+  return runWrapped(['python3', '-S', PTY_STDIN], args);
 }
 
 export interface GitResult {

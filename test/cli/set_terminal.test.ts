@@ -16,7 +16,7 @@ const BRIDGE = fileURLToPath(new URL('../safety/pty_bridge.py', import.meta.url)
 /** Run the CLI with a terminal as stdin; type `keys` once the first prompt is on stderr. */
 async function typed(args: readonly string[], keys: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
   ensureBuilt();
-  const child = spawn('python3', [BRIDGE, process.execPath, BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('python3', ['-S', BRIDGE, process.execPath, BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   let sent = false;

@@ -243,7 +243,8 @@ export function setup(t: TestContext, options: TreeOptions = {}): Safety {
       command = ['sh', '-c', `umask ${options.umask.toString(8).padStart(3, '0')} && exec "$@"`, 'sh', ...command];
     }
     if (options.wrapper) command = [...options.wrapper, ...command];
-    if (options.tty) command = [pythonPath(), PTY_BRIDGE, ...command];
+    // -S: no site-packages to look at (~35 ms of CPU less per start); the bridges use the standard library only.
+    if (options.tty) command = [pythonPath(), '-S', PTY_BRIDGE, ...command];
     const subprocess = execa(command[0]!, command.slice(1), {
       cwd,
       env,
@@ -716,7 +717,7 @@ export function ptyProblem(): string | false {
   if (ptyProblemFound === undefined) {
     try {
       // The bridge gives the command a terminal as stdin: `test -t 0` says whether it is one.
-      execFileSync(pythonPath(), [PTY_BRIDGE, 'sh', '-c', 'test -t 0 || exit 3'], {
+      execFileSync(pythonPath(), ['-S', PTY_BRIDGE, 'sh', '-c', 'test -t 0 || exit 3'], {
         stdio: ['pipe', 'ignore', 'ignore'],
         input: '',
         timeout: 20_000,

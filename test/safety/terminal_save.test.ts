@@ -192,7 +192,7 @@ test('a hang-up at the question exits 129 cleanly: no crash, buffer removed, not
   const path = s.tree.writeEncrypted('smtp.yaml.enc', SECRETS);
   const before = readFileSync(path);
   const editor = s.editor([{ write: INVALID }]);
-  const run = s.start([...s.root, 'smtp', 'edit'], { env: editor.env, wrapper: ['python3', PTY_HANGUP], stdinOpen: true });
+  const run = s.start([...s.root, 'smtp', 'edit'], { env: editor.env, wrapper: ['python3', '-S', PTY_HANGUP], stdinOpen: true });
   await waitFor('the question', () => run.stderrSoFar().includes('(e)dit again, (q)uit without saving [e]'));
   run.subprocess.stdin!.end(); // the SSH connection drops
   const result = await run.result();
@@ -212,7 +212,7 @@ test('a hang-up while the editor runs exits 129 cleanly and ends the editor', { 
   // (commit "Hang-ups: pass SIGHUP on to the editor ..."). With the sh editor this test passes even when
   // the CLI sends SIGTERM; with Node it catches that in about one run of three, as it did before.
   const editor = s.editor([{ write: MINE, sleepMs: 60_000, sleepIn: 'node' }]);
-  const run = s.start([...s.root, 'smtp', 'edit'], { env: editor.env, wrapper: ['python3', PTY_HANGUP], stdinOpen: true });
+  const run = s.start([...s.root, 'smtp', 'edit'], { env: editor.env, wrapper: ['python3', '-S', PTY_HANGUP], stdinOpen: true });
   const record = await waitFor('the editor to run', () => editor.run(1));
   run.subprocess.stdin!.end();
   const result = await run.result();
