@@ -52,11 +52,24 @@ const SLOW_FIRST = [
 
 const groups = mkdtempSync(join(tmpdir(), 'gitlab-secrets-test-groups-'));
 process.on('exit', () => rmSync(groups, { recursive: true, force: true }));
-// The type check needs no build: it runs while the bundles are built, then beside the tests. So does the
-// look-up of python3 (~0.8 s through pyenv's shim).
+// The type check needs no build: it runs while the CLI is built, then beside the tests. So do the look-up of
+// python3 (~0.8 s through pyenv's shim) and the bundling of the test files.
 const typecheck = run(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit'], { stdio: ['ignore', 'pipe', 'inherit'] });
 const realPython = run('python3', ['-c', 'import sys; print(sys.executable)'], { stdio: ['ignore', 'pipe', 'ignore'] });
+const named = process.argv.length > 2;
+const testFiles = named
+  ? Promise.resolve(process.argv.slice(2))
+  : bundled(
+      allTestFiles()
+        .sort((a, b) => rank(a.name) - rank(b.name) || a.name.localeCompare(b.name))
+        .map(({ name, members }, order) => shared(order, name, members ?? [name])),
+    );
+testFiles.catch(() => undefined); // awaited below, after the build
 if ((await run(process.execPath, ['scripts/build.mjs'])).code !== 0) process.exit(1);
+const files = await testFiles.catch(() => {
+  console.error('npm test: the test files did not bundle (esbuild said why, above)');
+  process.exit(1);
+});
 
 const env = { ...process.env, PATH: pathWithRealPython(await realPython) };
 /**
@@ -82,14 +95,6 @@ function pathWithRealPython(found) {
   symlinkSync(real, join(groups, 'bin', 'python3'));
   return `${join(groups, 'bin')}${delimiter}${process.env.PATH}`;
 }
-const named = process.argv.length > 2;
-const files = named
-  ? process.argv.slice(2)
-  : await bundled(
-      allTestFiles()
-        .sort((a, b) => rank(a.name) - rank(b.name) || a.name.localeCompare(b.name))
-        .map(({ name, members }, order) => shared(order, name, members ?? [name])),
-    );
 function rank(file) {
   const at = SLOW_FIRST.findIndex((slow) => file === slow || file.startsWith(`${slow}/`));
   return at < 0 ? SLOW_FIRST.length : at;
