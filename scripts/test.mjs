@@ -5,9 +5,9 @@
 // Arguments are test files to run instead of all of them (through tsx, each in its own process).
 import { spawn } from 'node:child_process';
 import { build } from 'esbuild';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, delimiter, join, resolve } from 'node:path';
+import { basename, delimiter, dirname, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const run = (command, args, options = {}) =>
@@ -50,13 +50,28 @@ const SLOW_FIRST = [
   'test/package',
 ];
 
+/** Directories this run makes, removed when it ends: at exit, or at Ctrl-C, a hang-up or SIGTERM. */
+const made = [];
+const removeMade = () => made.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true }));
+process.on('exit', removeMade);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(signal, () => {
+    removeMade();
+    process.kill(process.pid, signal);
+  });
+}
 const groups = mkdtempSync(join(tmpdir(), 'gitlab-secrets-test-groups-'));
-process.on('exit', () => rmSync(groups, { recursive: true, force: true }));
+made.push(groups);
 // The type check needs no build: it runs while the CLI is built, then beside the tests. So do the look-up of
 // python3 (~0.8 s through pyenv's shim) and the bundling of the test files.
 const typecheck = run(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit'], { stdio: ['ignore', 'pipe', 'inherit'] });
 const realPython = run('python3', ['-c', 'import sys; print(sys.executable)'], { stdio: ['ignore', 'pipe', 'ignore'] });
 const named = process.argv.length > 2;
+const missing = APART.flat().filter((file) => !existsSync(file));
+if (!named && missing.length > 0) {
+  console.error(`npm test: scripts/test.mjs runs ${missing.join(', ')} apart, and there is no such file`);
+  process.exit(1);
+}
 const testFiles = named
   ? Promise.resolve(process.argv.slice(2))
   : bundled(
@@ -66,8 +81,9 @@ const testFiles = named
     );
 testFiles.catch(() => undefined); // awaited below, after the build
 if ((await run(process.execPath, ['scripts/build.mjs'])).code !== 0) process.exit(1);
-const files = await testFiles.catch(() => {
-  console.error('npm test: the test files did not bundle (esbuild said why, above)');
+const files = await testFiles.catch((error) => {
+  if (!Array.isArray(error?.errors)) console.error(error);
+  console.error(`npm test: the test files did not bundle (${Array.isArray(error?.errors) ? 'esbuild said why, above' : 'above: why'})`);
   process.exit(1);
 });
 
@@ -109,7 +125,7 @@ function allTestFiles() {
         .filter((f) => f.endsWith('.test.ts'))
         .sort()
         .map((f) => `test/${dir.name}/${f}`);
-      const apart = APART.filter(([first]) => all.includes(first)).map((members) => ({ name: members[0], members }));
+      const apart = APART.filter(([first]) => first.startsWith(`test/${dir.name}/`)).map((members) => ({ name: members[0], members }));
       const inDir = all.filter((file) => !APART.flat().includes(file));
       if (inDir.length < 2) return [...apart, ...inDir.map((name) => ({ name }))];
       return [
@@ -153,12 +169,12 @@ function shared(order, name, members) {
  * the project's own files are bundled; packages load from node_modules as they do through tsx, so the
  * bundles are written under node_modules/.cache. Stack traces and test locations still name the TypeScript
  * lines (inline source maps, --enable-source-maps), and each file keeps its own `import.meta.url`, by which
- * tests find what lies beside them. Files named on the command line run through tsx as they are.
+ * tests find what lies beside them (the build fails if an `import.meta` is left to name the bundle). Files named on the command line run through tsx as they are.
  */
 async function bundled(entries) {
   mkdirSync(join('node_modules', '.cache'), { recursive: true });
   const out = mkdtempSync(join('node_modules', '.cache', 'gitlab-secrets-test-'));
-  process.on('exit', () => rmSync(out, { recursive: true, force: true }));
+  made.push(out);
   await build({
     entryPoints: entries,
     outdir: out,
@@ -169,21 +185,34 @@ async function bundled(entries) {
     format: 'esm',
     target: 'node20',
     sourcemap: 'inline',
+    keepNames: true, // as tsx: functions keep their names (in stacks too) where files share a scope
     logLevel: 'warning',
-    plugins: [ownImportMetaUrl()],
+    plugins: [ownImportMeta()],
   });
-  return entries.map((entry) => resolve(out, basename(entry)));
+  const bundles = entries.map((entry) => resolve(out, basename(entry)));
+  for (const bundle of bundles) {
+    if (/\bimport\.meta\b/.test(readFileSync(bundle, 'utf8'))) throw new Error(`${bundle}: an import.meta that names the bundle, not its file`);
+  }
+  return bundles;
 }
 
-/** An esbuild plugin: `import.meta.url` in a TypeScript file is that file's URL, as when it runs on its own. */
-function ownImportMetaUrl() {
+/**
+ * An esbuild plugin: `import.meta.url`, `.filename` and `.dirname` in each of the project's files (TypeScript
+ * or JavaScript: test/ imports bench/ and scripts/ modules too) are that file's own, as when it runs on its own.
+ * A plain text replacement: the project has no string that spells them.
+ */
+function ownImportMeta() {
   return {
-    name: 'own-import-meta-url',
+    name: 'own-import-meta',
     setup(build) {
-      build.onLoad({ filter: /\.ts$/ }, (args) => ({
-        contents: readFileSync(args.path, 'utf8').replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)),
-        loader: 'ts',
-      }));
+      build.onLoad({ filter: /\.[cm]?[jt]s$/ }, (args) => {
+        if (args.path.split(sep).includes('node_modules')) return undefined;
+        const own = { url: pathToFileURL(args.path).href, filename: args.path, dirname: dirname(args.path) };
+        return {
+          contents: readFileSync(args.path, 'utf8').replace(/\bimport\.meta\.(url|filename|dirname)\b/g, (_, key) => JSON.stringify(own[key])),
+          loader: /\.[cm]?ts$/.test(args.path) ? 'ts' : 'js',
+        };
+      });
     },
   };
 }
