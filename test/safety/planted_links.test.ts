@@ -232,7 +232,7 @@ test('--create-dir: a symlink swapped in after mkdir never gets a root-owned dir
       }
       assertVictimIntact(v);
       // Every try creates the directory afresh: once a file is in it, the attacker cannot swap it again.
-      removeWhileSwapped(s.tree.settingsDir);
+      await removeWhileSwapped(s.tree.settingsDir);
       await delay(5);
     }
   } finally {
@@ -251,17 +251,34 @@ test('--create-dir: a symlink swapped in after mkdir never gets a root-owned dir
   }
 });
 
-/** Remove the directory or the attacker's symlink at `path`, whichever is there as the attacker swaps them. */
-function removeWhileSwapped(path: string): void {
-  for (let tries = 0; tries < 1000 && lstatExists(path); tries++) {
+/**
+ * Remove the directory or the attacker's symlink at `path`, whichever is there as the attacker swaps them,
+ * trying for up to 5 s and letting the attacker run between tries (on a busy machine a burst of tries can
+ * all fall inside one of its swaps).
+ */
+async function removeWhileSwapped(path: string): Promise<void> {
+  let lastError = '';
+  for (const deadline = Date.now() + 5000; lstatExists(path) && Date.now() < deadline; ) {
     try {
       if (lstatSync(path).isSymbolicLink()) unlinkSync(path);
       else rmSync(path, { recursive: true });
-    } catch {
-      // swapped meanwhile: look again
+    } catch (error) {
+      lastError = (error as Error).message; // swapped meanwhile: look again
+      await delay(1);
     }
   }
-  assert.equal(lstatExists(path), false, `could not remove ${path}`);
+  assert.equal(lstatExists(path), false, `could not remove ${path} (${describePath(path)}; last error: ${lastError})`);
+}
+
+/** What is at `path`: its type, mode and owner. */
+function describePath(path: string): string {
+  try {
+    const stat = lstatSync(path);
+    const type = stat.isSymbolicLink() ? `a symlink to ${readlinkSync(path)}` : stat.isDirectory() ? `a directory holding ${readdirSync(path).join(', ') || 'nothing'}` : 'a file';
+    return `${type}, mode ${(stat.mode & 0o7777).toString(8)}, uid ${stat.uid}`;
+  } catch (error) {
+    return (error as Error).message;
+  }
 }
 
 function lstatExists(path: string): boolean {
