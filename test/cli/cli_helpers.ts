@@ -12,13 +12,13 @@ import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import { makeGitlabTree } from '../helpers/gitlab_tree.ts';
 import type { GitlabTree, TreeOptions } from '../helpers/gitlab_tree.ts';
-import { BIN, CLI_VARIABLES, ensureBuilt } from '../helpers/run_cli.ts';
+import { BIN, CLI_VARIABLES, ensureBuilt, shellWord } from '../helpers/run_cli.ts';
 import type { CliResult } from '../helpers/run_cli.ts';
 
 /** The fake editor: a POSIX sh script (a few ms per run; a Node one cost ~0.13 s of CPU). */
 export const FAKE_EDITOR = fileURLToPath(new URL('../helpers/fake_editor.sh', import.meta.url));
 /** EDITOR value running the fake editor: a command with an argument. */
-export const FAKE_EDITOR_COMMAND = `sh ${FAKE_EDITOR}`;
+export const FAKE_EDITOR_COMMAND = `sh ${shellWord(FAKE_EDITOR)}`;
 
 /** SPEC §1 templates, exact bytes. */
 export const SMTP_TEMPLATE = "# password: '123'\n# user_name: 'gitlab-inst'\n";

@@ -365,7 +365,7 @@ for (const quote of ['"', "'"]) {
 
 test('EDITOR is not run through a shell: $VARIABLES are passed literally', async (t) => {
   const tree = newTree(t);
-  const editor = fakeEditor(t, { command: `sh ${FAKE_EDITOR} $HOME` });
+  const editor = fakeEditor(t, { command: `${FAKE_EDITOR_COMMAND} $HOME` });
   const result = await runCli([...rootArgs(tree), 'smtp', 'edit'], { env: editor.env });
   assert.equal(result.exitCode, 0, result.stderr);
   assert.deepEqual(editor.argv()?.slice(0, 2), [FAKE_EDITOR, '$HOME']);

@@ -14,3 +14,11 @@ export const BUNDLE = fileURLToPath(new URL('../../dist/gitlab-secrets.cjs', imp
 export function ensureBuilt(): void {
   if (!existsSync(BUNDLE)) execFileSync('node', ['scripts/build.mjs'], { cwd: PROJECT_ROOT, stdio: 'inherit' });
 }
+
+/**
+ * `word` as one word of a command line, quoted as sh quotes it: for paths put into $EDITOR (which the CLI splits
+ * as a shell would) or into a `sh -c` script. The checkout may be anywhere, a directory with spaces included.
+ */
+export function shellWord(word: string): string {
+  return `'${word.replaceAll("'", `'\\''`)}'`;
+}

@@ -7,9 +7,9 @@ import { execa } from 'execa';
 import { createRequire } from 'node:module';
 import { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { BIN, BUNDLE, PROJECT_ROOT, ensureBuilt } from './project.ts';
+import { BIN, BUNDLE, PROJECT_ROOT, ensureBuilt, shellWord } from './project.ts';
 
-export { BIN, PROJECT_ROOT, ensureBuilt };
+export { BIN, PROJECT_ROOT, ensureBuilt, shellWord };
 
 const PREFETCH = fileURLToPath(new URL('../../dist/prefetch.cjs', import.meta.url));
 

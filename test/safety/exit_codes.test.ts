@@ -37,7 +37,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 
 /** Run the CLI through sh, for redirections and pipes; the tree is readable by root only, as we are. */
 async function shell(script: string, env: Record<string, string> = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  const result = await execa('sh', ['-c', script], { cwd: PROJECT_ROOT, reject: false, env: { CLI: `node ${BIN}`, ...env }, timeout: 120_000 });
+  const result = await execa('sh', ['-c', script], { cwd: PROJECT_ROOT, reject: false, env: { BIN, ...env }, timeout: 120_000 });
   return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
 
@@ -45,7 +45,7 @@ for (const command of ['show', 'get password', 'show --json']) {
   test(`${command} > /dev/full is one line on stderr and exit 9`, { timeout: TEST_TIMEOUT_MS }, async (t) => {
     const s = setup(t);
     s.tree.writeEncrypted('smtp.yaml.enc', SECRETS);
-    const result = await shell(`$CLI --gitlab-root "$ROOT" smtp ${command} > /dev/full`, { ROOT: s.tree.root });
+    const result = await shell(`node "$BIN" --gitlab-root "$ROOT" smtp ${command} > /dev/full`, { ROOT: s.tree.root });
     assert.equal(result.exitCode, EXIT.IO, result.stderr);
     assert.equal(result.stderr, 'Cannot write to standard output: no space left on device');
   });
@@ -54,7 +54,7 @@ for (const command of ['show', 'get password', 'show --json']) {
 test('show of a big file > /dev/full is one line too', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const s = setup(t);
   s.tree.writeEncrypted('smtp.yaml.enc', BIG);
-  const result = await shell('$CLI --gitlab-root "$ROOT" smtp show > /dev/full', { ROOT: s.tree.root });
+  const result = await shell('node "$BIN" --gitlab-root "$ROOT" smtp show > /dev/full', { ROOT: s.tree.root });
   assert.equal(result.exitCode, EXIT.IO, result.stderr);
   assert.equal(result.stderr, 'Cannot write to standard output: no space left on device');
 });
@@ -62,10 +62,10 @@ test('show of a big file > /dev/full is one line too', { timeout: TEST_TIMEOUT_M
 test('show | head -c1 stays quiet and exits 0 (EPIPE)', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const s = setup(t);
   s.tree.writeEncrypted('smtp.yaml.enc', BIG);
-  const result = await execa('bash', ['-c', '$CLI --gitlab-root "$ROOT" smtp show | head -c1 >/dev/null; exit ${PIPESTATUS[0]}'], {
+  const result = await execa('bash', ['-c', 'node "$BIN" --gitlab-root "$ROOT" smtp show | head -c1 >/dev/null; exit ${PIPESTATUS[0]}'], {
     cwd: PROJECT_ROOT,
     reject: false,
-    env: { CLI: `node ${BIN}`, ROOT: s.tree.root },
+    env: { BIN, ROOT: s.tree.root },
   });
   assert.equal(String(result.stderr), '');
   assert.equal(result.exitCode, 0);

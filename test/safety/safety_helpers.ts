@@ -19,11 +19,11 @@ import { execa } from 'execa';
 import type { Writable } from 'node:stream';
 import { KEY_BASE, OTHER_KEY_BASE, makeGitlabTree } from '../helpers/gitlab_tree.ts';
 import type { GitlabTree, TreeOptions } from '../helpers/gitlab_tree.ts';
-import { BIN, CLI_VARIABLES as RUN_CLI_VARIABLES, PROJECT_ROOT, cliEnv, ensureBuilt, mainInProcess } from '../helpers/run_cli.ts';
+import { BIN, CLI_VARIABLES as RUN_CLI_VARIABLES, PROJECT_ROOT, cliEnv, ensureBuilt, mainInProcess, shellWord } from '../helpers/run_cli.ts';
 
 /** The scripted editor: a POSIX sh script (a few ms per run; a Node one cost ~0.13 s of CPU). */
 export const SAFETY_EDITOR = fileURLToPath(new URL('./safety_editor.sh', import.meta.url));
-export const SAFETY_EDITOR_COMMAND = `sh ${SAFETY_EDITOR}`;
+export const SAFETY_EDITOR_COMMAND = `sh ${shellWord(SAFETY_EDITOR)}`;
 export const PTY_BRIDGE = fileURLToPath(new URL('./pty_bridge.py', import.meta.url));
 
 export const SECRETS = 'user_name: "smtp-user"\npassword: "hunter2"\n';
@@ -236,7 +236,7 @@ export function setup(t: TestContext, options: TreeOptions = {}): Safety {
       const copy = reachableCopy();
       bin = copy.bin;
       cwd = copy.dir;
-      if (env['EDITOR'] === SAFETY_EDITOR_COMMAND) env['EDITOR'] = `sh ${copy.editor}`;
+      if (env['EDITOR'] === SAFETY_EDITOR_COMMAND) env['EDITOR'] = `sh ${shellWord(copy.editor)}`;
     }
     let command = ['node', bin, ...args];
     if (options.umask !== undefined) {
