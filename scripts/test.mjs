@@ -50,6 +50,13 @@ const SLOW_FIRST = [
   'test/package',
 ];
 
+const named = process.argv.length > 2;
+const missing = APART.flat().filter((file) => !existsSync(file));
+if (!named && missing.length > 0) {
+  console.error(`npm test: scripts/test.mjs runs ${missing.join(', ')} apart, and there is no such file`);
+  process.exit(1);
+}
+
 /** Directories this run makes, removed when it ends: at exit, or at Ctrl-C, a hang-up or SIGTERM. */
 const made = [];
 const removeMade = () => made.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true }));
@@ -66,12 +73,6 @@ made.push(groups);
 // python3 (~0.8 s through pyenv's shim) and the bundling of the test files.
 const typecheck = run(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit'], { stdio: ['ignore', 'pipe', 'inherit'] });
 const realPython = run('python3', ['-c', 'import sys; print(sys.executable)'], { stdio: ['ignore', 'pipe', 'ignore'] });
-const named = process.argv.length > 2;
-const missing = APART.flat().filter((file) => !existsSync(file));
-if (!named && missing.length > 0) {
-  console.error(`npm test: scripts/test.mjs runs ${missing.join(', ')} apart, and there is no such file`);
-  process.exit(1);
-}
 const testFiles = named
   ? Promise.resolve(process.argv.slice(2))
   : bundled(
@@ -169,15 +170,17 @@ function shared(order, name, members) {
  * the project's own files are bundled; packages load from node_modules as they do through tsx, so the
  * bundles are written under node_modules/.cache. Stack traces and test locations still name the TypeScript
  * lines (inline source maps, --enable-source-maps), and each file keeps its own `import.meta.url`, by which
- * tests find what lies beside them (the build fails if an `import.meta` is left to name the bundle). Files named on the command line run through tsx as they are.
+ * tests find what lies beside them (no bundle is written if an `import.meta` is left to name it). Files
+ * named on the command line run through tsx as they are.
  */
 async function bundled(entries) {
   mkdirSync(join('node_modules', '.cache'), { recursive: true });
   const out = mkdtempSync(join('node_modules', '.cache', 'gitlab-secrets-test-'));
   made.push(out);
-  await build({
+  const { outputFiles } = await build({
     entryPoints: entries,
     outdir: out,
+    write: false,
     outExtension: { '.js': '.mjs' },
     bundle: true,
     packages: 'external',
@@ -189,11 +192,11 @@ async function bundled(entries) {
     logLevel: 'warning',
     plugins: [ownImportMeta()],
   });
-  const bundles = entries.map((entry) => resolve(out, basename(entry)));
-  for (const bundle of bundles) {
-    if (/\bimport\.meta\b/.test(readFileSync(bundle, 'utf8'))) throw new Error(`${bundle}: an import.meta that names the bundle, not its file`);
+  for (const { path, text } of outputFiles) {
+    if (/\bimport\.meta\b/.test(text)) throw new Error(`${path}: an import.meta that names the bundle, not its file`);
+    writeFileSync(path, text);
   }
-  return bundles;
+  return entries.map((entry) => resolve(out, basename(entry)));
 }
 
 /**
@@ -220,8 +223,9 @@ function ownImportMeta() {
 // No --test-force-exit: it drops results a test process had not yet handed to the runner, so the count of
 // tests changed from run to run (1,033 to 1,049) while the run stayed green.
 // Three test processes at a time on two cores: many tests wait (lock timeouts, racing processes, terminals,
-// Ruby), and a third process fills those waits. Measured on a fresh clone with TypeScript 7: 50–54 s with
-// three, 54 s with four, 65 s with two (which leaves the lock races' waits unfilled).
+// Ruby), and a third process fills those waits. Measured on a fresh clone with TypeScript 7, before the test
+// files were bundled: 50–54 s with three, 54 s with four, 65 s with two (which leaves the lock races' waits
+// unfilled).
 const concurrency = Number(process.env.GITLAB_SECRETS_TEST_CONCURRENCY) || 3;
 const loader = named ? ['--import', 'tsx'] : ['--enable-source-maps'];
 const tests = run(process.execPath, [...loader, '--test', `--test-concurrency=${concurrency}`, ...files], { env });
