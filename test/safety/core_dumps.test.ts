@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { shellWord } from '../helpers/project.ts';
 import { SAVED, SECRETS, TEST_TIMEOUT_MS, setup, waitFor } from './safety_helpers.ts';
 
 const MINE = 'user_name: "me"\npassword: "my edit"\n';
@@ -46,7 +47,7 @@ function recordingPrlimit(dir: string): { path: string; real: string; calls: () 
   const real = execFileSync('sh', ['-c', 'command -v prlimit'], { encoding: 'utf8' }).trim();
   const log = join(dir, 'prlimit.log');
   mkdirSync(join(dir, 'prlimit-bin'), { mode: 0o755 });
-  writeFileSync(join(dir, 'prlimit-bin', 'prlimit'), `#!/bin/sh\necho "$*" >> '${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
+  writeFileSync(join(dir, 'prlimit-bin', 'prlimit'), `#!/bin/sh\necho "$*" >> ${shellWord(log)}\nexec ${shellWord(real)} "$@"\n`, { mode: 0o755 });
   return {
     path: `${join(dir, 'prlimit-bin')}${delimiter}${process.env['PATH'] ?? ''}`,
     real,
